@@ -1,0 +1,186 @@
+"""The generator: the paper's method running for ever, steered by the live parameter store.
+
+Every iteration reads a parameter snapshot, so a prompt, cross-fade or temperature change takes
+effect at the next iteration. Finished frames (and, with `show_iterations`, each refining
+iteration) go to the frame bus. An exception or a NaN inside an iteration is logged, counted and
+recovered from by restarting the frame from the last good one: the thread does not die.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+import torch
+
+from .bus import Frame, FrameBus
+from .controls import filled_slots
+from .models import Guide
+from .optimizer import FrameOptimizer
+from .params import ParamStore, Snapshot
+from .schedule import Mix, live_mix, scheduled_mix
+from .temperature import heat
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class GeneratorConfig:
+    width: int = 640
+    height: int = 360
+    seed: int = 0
+    scale: int = 1  # optimize at 1/scale resolution and upsample (see optimizer.py)
+
+
+class Rate:
+    """Events per second over a sliding window of the last `n` event times."""
+
+    def __init__(self, n: int = 30) -> None:
+        self.times: deque[float] = deque(maxlen=n)
+
+    def tick(self, t: float) -> None:
+        self.times.append(t)
+
+    def per_s(self) -> float:
+        if len(self.times) < 2:
+            return 0.0
+        span = self.times[-1] - self.times[0]
+        return (len(self.times) - 1) / span if span > 0 else 0.0
+
+
+class Generator:
+    def __init__(self, store: ParamStore, guides: Sequence[Guide], bus: FrameBus,
+                 config: GeneratorConfig = GeneratorConfig()) -> None:
+        self.store, self.bus, self.config = store, bus, config
+        self.opt = FrameOptimizer(guides, config.width, config.height, config.scale, config.seed)
+        self.seed = config.seed
+        self.frame_index = 0       # finished frames since the last reset (drives the scheduled deck)
+        self.iterations = 0        # all iterations ever run
+        self.errors = 0
+        self.last_noise = 0.0      # the noise std the current frame actually started with
+        self._in_frame = False
+        self._pending: set[str] = set()
+        self._iter_rate, self._frame_rate = Rate(), Rate(8)
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        for action in ("reset", "reseed"):
+            if action in store.actions:
+                store.on_action(action, lambda a=action: self._pending.add(a))
+
+    # -- thread ------------------------------------------------------------------------------
+    def start(self) -> "Generator":
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, name="generator", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                if self.step() is None and self.store.snapshot()["pause"]:
+                    self._stop.wait(0.02)
+            except Exception:  # anything at all: count it, restart the frame, keep painting
+                self._recover("error", exc_info=True)
+                self._stop.wait(0.05)
+
+    # -- one iteration ---------------------------------------------------------------------------
+    def step(self) -> Frame | None:
+        """Run one optimization iteration; returns the frame if it was published."""
+        snap = self.store.snapshot()
+        if snap["pause"]:
+            return None
+        self._apply_pending()
+        mix = self.mix(snap)
+        if not mix:
+            return None
+        if not self._in_frame:
+            h = heat(snap["temperature"], snap["noise"])
+            self.opt.start_frame(h)
+            self.last_noise = 0.0 if self.opt.prev is None else h.noise
+            self._first = self.opt.prev is None
+            self._in_frame = True
+        texts = [snap[f"prompt.{slot}"] for slot, _ in mix]
+        weights = [w for _, w in mix]
+        h = heat(snap["temperature"], snap["noise"])
+        result = self.opt.step(texts, weights, h, snap["lr"], snap["views"],
+                               snap["negative"].strip(), snap["negative.weight"])
+        if not result.finite:
+            self._recover("NaN")
+            return None
+        now = time.perf_counter()
+        self.iterations += 1
+        self._iter_rate.tick(now)
+        target = snap["first_iterations"] if self._first else snap["iterations"]
+        final = self.opt.iteration >= target
+        if final:
+            self.opt.finish_frame()
+            self._in_frame = False
+            self._frame_rate.tick(now)
+        if not (final or snap["show_iterations"]):
+            return None
+        frame = Frame(self.frame_index, self.opt.iteration, final, now, self._pixels(),
+                      self._stats(snap, mix, texts, result.loss, result.similarity))
+        if final:
+            self.frame_index += 1
+        return self.bus.publish(frame)
+
+    def mix(self, snap: Snapshot) -> Mix:
+        filled = filled_slots(snap)
+        if snap["mode"] == "schedule":
+            frames = [snap[f"prompt.{s}.frames"] for s in filled]
+            return tuple((filled[i], w) for i, w in scheduled_mix(self.frame_index, frames, snap["loop"]))
+        return live_mix(snap["prompt.select"], snap["crossfade"], filled)
+
+    def _apply_pending(self) -> None:
+        while self._pending:
+            action = self._pending.pop()
+            if action == "reseed":
+                self.seed = int(torch.randint(0, 2**31 - 1, (1,)).item())
+                self.opt.reseed(self.seed)
+            elif action == "reset":
+                self.opt.reset()
+                self.frame_index = 0
+                self._in_frame = False
+
+    def _recover(self, what: str, exc_info: bool = False) -> None:
+        self.errors += 1
+        if self.errors <= 3 or self.errors % 100 == 0:  # rate-limited: a broken model must not flood the log
+            log.error("generator %s at frame %d (error %d); restarting the frame from the last good one",
+                      what, self.frame_index, self.errors, exc_info=exc_info)
+        self.opt.restore()
+        self._in_frame = True
+        self._first = False
+
+    def _pixels(self) -> np.ndarray:
+        with torch.no_grad():
+            img = self.opt.image()[0].clamp(0, 1).mul(255).round().to(torch.uint8)
+        return img.permute(1, 2, 0).contiguous().cpu().numpy()
+
+    def _stats(self, snap: Snapshot, mix: Mix, texts: list[str], loss: float, sims: list[float]) -> dict:
+        return {
+            "iters_per_s": self._iter_rate.per_s(),
+            "frames_per_s": self._frame_rate.per_s(),
+            "loss": loss,
+            "mix": [(slot, text, w) for (slot, w), text in zip(mix, texts)],
+            "similarity": dict(zip(texts, sims)),
+            "temperature": snap["temperature"],
+            "noise": self.last_noise,
+            "seed": self.seed,
+            "errors": self.errors,
+            "iterations": self.iterations,
+        }
+
+

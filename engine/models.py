@@ -1,0 +1,197 @@
+"""Models by name: one loader, built on open_clip, for every way a CLIP model can arrive.
+
+Spec forms (`load_guide(spec)`):
+  builtin, builtin-b          the project's own small models, shipped in engine/builtin/weights/
+  ViT-B-32:openai             an open_clip architecture and pretrained tag (weights from the
+                              Hugging Face / open_clip cache; downloaded only by `vj fetch`)
+  ViT-B-32:/path/model.safetensors   an architecture and a local checkpoint (.safetensors preferred;
+                              .pt/.bin are read with torch.load(weights_only=True), never unpickled)
+  /path/config.json[:weights] a custom open_clip config, weights beside it (same stem) or named
+  ViT-B-32:random             random weights, for speed benchmarks only
+
+Nothing else in the project knows where weights come from. A model that is not available offline
+raises `ModelUnavailable` with one sentence: which model, where we looked, what to do.
+"""
+from __future__ import annotations
+
+import logging
+import os
+from collections import OrderedDict
+from contextlib import nullcontext
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Sequence
+
+import torch
+
+log = logging.getLogger(__name__)
+
+BUILTIN_DIR = Path(__file__).parent / "builtin" / "weights"
+OPENAI_MEAN = (0.48145466, 0.4578275, 0.40821073)
+OPENAI_STD = (0.26862954, 0.26130258, 0.27577711)
+TEXT_CACHE_SIZE = 512
+PRECISIONS = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}
+
+
+class ModelUnavailable(RuntimeError):
+    """The named model cannot be loaded here; the message is one sentence for the performer."""
+
+
+def pick_device(device: str = "auto") -> torch.device:
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        raise ModelUnavailable(f"Device {device!r} was asked for but no CUDA GPU is available; use device = \"cpu\" or \"auto\".")
+    return torch.device(device)
+
+
+@dataclass
+class Guide:
+    """A frozen CLIP model ready to score pixels against text: the optimizer's only view of a model."""
+    name: str
+    model: torch.nn.Module
+    tokenizer: object
+    size: int
+    mean: torch.Tensor
+    std: torch.Tensor
+    device: torch.device
+    dtype: torch.dtype = torch.float32
+    _texts: OrderedDict = field(default_factory=OrderedDict, repr=False)
+
+    def autocast(self):
+        if self.dtype == torch.float32:
+            return nullcontext()
+        return torch.autocast(self.device.type, dtype=self.dtype)
+
+    @torch.no_grad()
+    def text_features(self, texts: Sequence[str]) -> torch.Tensor:
+        """Unit-norm text embeddings (n, d), each prompt encoded once and cached."""
+        missing = [t for t in dict.fromkeys(texts) if t not in self._texts]
+        if missing:
+            with self.autocast():
+                f = self.model.encode_text(self.tokenizer(missing).to(self.device)).float()
+            f = f / f.norm(dim=-1, keepdim=True)
+            for t, row in zip(missing, f):
+                self._texts[t] = row
+        for t in texts:
+            self._texts.move_to_end(t)
+        while len(self._texts) > TEXT_CACHE_SIZE:
+            self._texts.popitem(last=False)
+        return torch.stack([self._texts[t] for t in texts])
+
+    def image_features(self, views: torch.Tensor) -> torch.Tensor:
+        """Unit-norm embeddings of views (n, 3, size, size) in [0, 1]; differentiable."""
+        x = (views - self.mean) / self.std
+        with self.autocast():
+            f = self.model.encode_image(x).float()
+        return f / f.norm(dim=-1, keepdim=True)
+
+
+def load_guide(spec: str, device: str | torch.device = "auto", precision: str = "fp32",
+               allow_download: bool = False) -> Guide:
+    """Load a model by spec (see module doc). Offline unless `allow_download`."""
+    import open_clip
+
+    dev = device if isinstance(device, torch.device) else pick_device(device)
+    if precision not in PRECISIONS:
+        raise ModelUnavailable(f"Precision {precision!r} is not one of {', '.join(PRECISIONS)}.")
+    if precision == "fp16" and dev.type != "cuda":
+        raise ModelUnavailable("Precision fp16 needs a CUDA GPU; use bf16 or fp32 on the CPU.")
+    arch, weights, pretrained_cfg = _resolve(spec, allow_download)
+    try:
+        model = open_clip.create_model(arch, pretrained=weights, device=dev, load_weights=weights is not None)
+    except Exception as e:  # a broken or mismatched file: say which, keep the cause for the log
+        raise ModelUnavailable(f"Model {spec!r} could not be loaded from {weights or 'its config'}: {e}") from e
+    model.eval().requires_grad_(False)
+    vcfg = open_clip.get_model_config(arch)["vision_cfg"]
+    size = vcfg.get("image_size", 224)
+    size = size[0] if isinstance(size, (list, tuple)) else size
+    mean = pretrained_cfg.get("mean") or vcfg.get("image_mean") or OPENAI_MEAN
+    std = pretrained_cfg.get("std") or vcfg.get("image_std") or OPENAI_STD
+    as_t = lambda v: torch.tensor(v, device=dev, dtype=torch.float32).view(1, 3, 1, 1)  # noqa: E731
+    log.info("loaded model %s (%s) on %s, %s", spec, weights or "random weights", dev, precision)
+    return Guide(spec, model, open_clip.get_tokenizer(arch), int(size), as_t(mean), as_t(std), dev, PRECISIONS[precision])
+
+
+def _resolve(spec: str, allow_download: bool) -> tuple[str, str | None, dict]:
+    """Spec -> (open_clip architecture name, checkpoint path or None for random, pretrained cfg)."""
+    import open_clip
+
+    if spec in ("builtin", "builtin-b") or spec.startswith("builtin:"):
+        name = spec.split(":", 1)[-1] if ":" in spec else spec
+        return _custom_config(BUILTIN_DIR / f"{name}.json", None, spec)
+    path_part, _, rest = spec.partition(":") if not Path(spec).is_file() else (spec, "", "")
+    if path_part.endswith(".json"):
+        return _custom_config(Path(path_part).expanduser(), rest or None, spec)
+    arch, tag = path_part, rest
+    if Path(arch).suffix in (".safetensors", ".pt", ".pth", ".bin"):
+        raise ModelUnavailable(f"Model {spec!r}: a checkpoint file needs its architecture, written ARCH:PATH "
+                               f"(e.g. ViT-B-32:{arch}), and the file must exist.")
+    if open_clip.get_model_config(arch) is None:
+        raise ModelUnavailable(f"Model {spec!r} is not an open_clip architecture, a config file or 'builtin'; "
+                               f"`vj models` lists the architectures.")
+    if not tag:
+        tags = ", ".join(open_clip.list_pretrained_tags_by_model(arch)[:4]) or "a checkpoint path"
+        raise ModelUnavailable(f"Model {spec!r} names no weights; say which, e.g. {arch}:{tags.split(', ')[0]} "
+                               f"(known: {tags}).")
+    if tag == "random":
+        return arch, None, {}
+    local = Path(tag).expanduser()
+    if local.suffix in (".safetensors", ".pt", ".pth", ".bin") or local.is_file():
+        if not local.is_file():
+            raise ModelUnavailable(f"Model {spec!r}: no checkpoint file at {local}; check the path in the setup.")
+        return arch, str(local), {}
+    cfg = open_clip.get_pretrained_cfg(arch, tag)
+    if not cfg:
+        raise ModelUnavailable(f"Model {spec!r}: {tag!r} is not a pretrained tag of {arch} "
+                               f"(known: {', '.join(open_clip.list_pretrained_tags_by_model(arch)[:6])}, ...).")
+    if allow_download:
+        return arch, open_clip.download_pretrained(cfg), cfg
+    found, looked = _cached_checkpoint(cfg)
+    if found is None:
+        raise ModelUnavailable(f"Model {spec} is not available offline (looked in {looked}); "
+                               f"run `vj fetch {spec}` with internet before the show.")
+    return arch, found, cfg
+
+
+def _custom_config(config: Path, weights: str | None, spec: str) -> tuple[str, str | None, dict]:
+    import open_clip
+
+    if not config.is_file():
+        raise ModelUnavailable(f"Model {spec!r}: no config file at {config}; "
+                               f"{'reinstall the package' if spec.startswith('builtin') else 'check the path'}.")
+    open_clip.add_model_config(config)
+    ckpt = Path(weights).expanduser() if weights else config.with_suffix(".safetensors")
+    if not ckpt.is_file():
+        if weights or spec.startswith("builtin"):
+            raise ModelUnavailable(f"Model {spec!r}: no weights file at {ckpt}; check the path.")
+        log.warning("model %s: no weights beside the config, using random weights", spec)
+        return config.stem, None, {}
+    return config.stem, str(ckpt), {}
+
+
+def _cached_checkpoint(cfg: dict) -> tuple[str | None, str]:
+    """Where open_clip would have stored this tag's weights, if they are there."""
+    hub = cfg.get("hf_hub", "")
+    if hub:
+        from huggingface_hub import try_to_load_from_cache
+        from huggingface_hub.constants import HF_HUB_CACHE
+
+        repo, filename = os.path.split(hub.rstrip("/")) if not hub.endswith("/") else (hub.rstrip("/"), "")
+        names = [filename] if filename else ["open_clip_model.safetensors", "open_clip_pytorch_model.bin"]
+        if filename.endswith((".bin", ".pth")):
+            names.insert(0, filename.rsplit(".", 1)[0] + ".safetensors")
+        for name in names:
+            hit = try_to_load_from_cache(repo, name)
+            if isinstance(hit, str):
+                return hit, ""
+        return None, f"the Hugging Face cache {HF_HUB_CACHE} for {repo}"
+    url = cfg.get("url", "")
+    target = Path("~/.cache/clip").expanduser() / os.path.basename(url)
+    return (str(target), "") if target.is_file() else (None, str(target))
+
+
+def fetch(spec: str) -> str:
+    """Download a model's weights into the normal cache (needs internet); returns the file."""
+    arch, weights, _ = _resolve(spec, allow_download=True)
+    return weights or arch

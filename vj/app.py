@@ -1,0 +1,43 @@
+"""The live show's composition root: one setup in, every part wired, the main loop out.
+
+Data flows one way: controls (OSC, MIDI, keys, audio) write the ParamStore; the generator thread
+reads it and publishes frames to the bus; the window (main thread, GLFW requires it) reads the
+newest frame and the store, renders, and hands pixels to the recorder.
+
+Services are the parts with their own threads or devices (OSC server, MIDI input, audio input,
+recorder). Each has `start()` and `stop()`, is built from the setup and the store, and must never
+raise into the show: failures are logged with one clear sentence and retried in the background.
+"""
+from __future__ import annotations
+
+import logging
+from typing import Protocol
+
+from .setup import Setup
+from .show import Show, build_show
+
+log = logging.getLogger(__name__)
+
+
+class Service(Protocol):
+    def start(self) -> None: ...
+    def stop(self) -> None: ...
+
+
+def app_tables() -> list[tuple[list, list]]:
+    """The vj rows of the parameter table, (specs, actions) per module, added to the engine's."""
+    tables: list[tuple[list, list]] = []
+    # Each module with live parameters adds one line here, e.g.:
+    # from .display import controls as display; tables.append((display.SPECS, display.ACTIONS))
+    return tables
+
+
+def build_services(show: Show) -> list[Service]:
+    """The show's background parts, one line each."""
+    services: list[Service] = []
+    return services
+
+
+def build(setup: Setup) -> tuple[Show, list[Service]]:
+    show = build_show(setup, tuple(app_tables()))
+    return show, build_services(show)

@@ -1,0 +1,206 @@
+"""Setup files (show files): TOML, read with tomllib, validated against dataclasses.
+
+Each section is a dataclass; each field's comment-like `doc` and its `check` metadata are the
+schema. Unknown keys are errors. Every message names the file, the key and what is allowed, in
+one sentence, so a performer can fix a show file without reading code.
+"""
+from __future__ import annotations
+
+import tomllib
+import types
+import typing
+from dataclasses import MISSING, dataclass, field, fields, is_dataclass
+from pathlib import Path
+from typing import Any
+
+from engine.controls import SLOTS
+
+SETUPS_DIR = Path(__file__).resolve().parent.parent / "setups"
+
+
+class SetupError(ValueError):
+    """A setup file is missing or wrong; the message is one sentence for the performer."""
+
+
+def opt(default: Any, doc: str, lo: float | None = None, hi: float | None = None,
+        choices: tuple = ()) -> Any:
+    """A setup field with its doc and allowed values."""
+    meta = {"doc": doc, "lo": lo, "hi": hi, "choices": choices}
+    if isinstance(default, (list, dict)):
+        return field(default_factory=lambda: type(default)(default), metadata=meta)
+    return field(default=default, metadata=meta)
+
+
+@dataclass
+class ModelSetup:
+    name: str = opt("builtin", "model spec: builtin, ViT-B-32:openai, ARCH:/path/weights.safetensors, /path/config.json")
+    fallback: bool = opt(True, "run on the builtin model (with a HUD warning) when this one is not available offline")
+    ensemble: list[str] = opt([], "more model specs guiding together with the first (iterations alternate)")
+    device: str = opt("auto", "auto (cuda when present), cpu or cuda[:N]")
+    precision: str = opt("fp32", "fp32, bf16, or fp16 (CUDA only)", choices=("fp32", "bf16", "fp16"))
+
+
+@dataclass
+class GeneratorSetup:
+    width: int = opt(640, "frame width in pixels", 16, 8192)
+    height: int = opt(360, "frame height in pixels", 16, 8192)
+    seed: int = opt(0, "random seed of noise and augmentations", 0, 2**31 - 1)
+    scale: int = opt(1, "optimize at 1/scale resolution and upsample; 1 is the paper's raw pixels", 1, 16)
+    threads: int = opt(0, "CPU threads for the optimizer (0: torch's default)", 0, 256)
+
+
+@dataclass
+class PromptSetup:
+    text: str = opt("", "what to paint")
+    frames: int = opt(20, "frames per prompt in the scheduled deck", 1, 100_000)
+
+
+@dataclass
+class DisplaySetup:  # owned by the window (vj/window.py, vj/renderer.py)
+    fullscreen: bool = opt(False, "start fullscreen")
+    monitor: int = opt(0, "monitor index for fullscreen (`vj devices` lists them)", 0, 16)
+    width: int = opt(1280, "window width when windowed", 64, 16384)
+    height: int = opt(720, "window height when windowed", 64, 16384)
+    hud: bool | None = opt(None, "show the HUD (default: on when windowed, off when fullscreen)")
+
+
+@dataclass
+class OscSetup:  # owned by vj/osc.py
+    enabled: bool = opt(True, "listen for OSC")
+    port: int = opt(8000, "UDP port we listen on (TouchOSC sends to 8000 by default)", 1, 65535)
+    feedback_port: int = opt(9000, "UDP port feedback is sent to on each client (TouchOSC listens on 9000)", 1, 65535)
+
+
+@dataclass
+class MidiSetup:  # owned by vj/midi.py
+    device: str = opt("", "input port name substring (empty: no MIDI)")
+
+
+@dataclass
+class AudioSetup:  # owned by vj/audio/
+    device: str = opt("", "input device name substring or index (empty: no audio input)")
+    file: str = opt("", "audio file played in real time instead of a device (rehearsal)")
+
+
+@dataclass
+class RecordSetup:  # owned by vj/record/
+    folder: str = opt("recordings", "where recordings go (relative to the setup file)")
+
+
+@dataclass
+class Setup:
+    name: str = opt("untitled", "show name, used in recording file names")
+    model: ModelSetup = field(default_factory=ModelSetup)
+    generator: GeneratorSetup = field(default_factory=GeneratorSetup)
+    prompts: list[PromptSetup] = opt([], f"the deck: up to {SLOTS} prompt slots")
+    params: dict[str, Any] = opt({}, "starting values of live parameters, by name (`vj osc-spec` lists them)")
+    display: DisplaySetup = field(default_factory=DisplaySetup)
+    osc: OscSetup = field(default_factory=OscSetup)
+    midi: MidiSetup = field(default_factory=MidiSetup)
+    audio: AudioSetup = field(default_factory=AudioSetup)
+    record: RecordSetup = field(default_factory=RecordSetup)
+    path: Path | None = None
+
+    @property
+    def label(self) -> str:
+        return str(self.path) if self.path else "<setup>"
+
+
+def load_setup(path: str | Path) -> Setup:
+    """Read and validate a setup file. Raises SetupError with one clear sentence."""
+    p = Path(path)
+    if not p.is_file():
+        named = SETUPS_DIR / f"{p.name}" if p.suffix else SETUPS_DIR / f"{p.name}.toml"
+        if named.is_file() and not p.parent.parts:
+            p = named
+        else:
+            raise SetupError(f"{path}: no such setup file; `ls {SETUPS_DIR}` shows the shipped ones.")
+    try:
+        data = tomllib.loads(p.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as e:
+        raise SetupError(f"{p}: not valid TOML ({e}); fix the line it names.") from e
+    except (OSError, UnicodeDecodeError) as e:
+        raise SetupError(f"{p}: cannot be read ({e}).") from e
+    setup = parse_setup(data, str(p))
+    setup.path = p
+    return setup
+
+
+def parse_setup(data: dict, label: str = "<setup>") -> Setup:
+    setup = _build(Setup, data, label, "", exclude={"path"})
+    if len(setup.prompts) > SLOTS:
+        raise SetupError(f"{label}: [[prompts]] has {len(setup.prompts)} entries; at most {SLOTS} slots are allowed.")
+    return setup
+
+
+def _build(cls: type, data: Any, label: str, where: str, exclude: set[str] = frozenset()) -> Any:
+    section = f"[{where}]" if where else "the top level"
+    if not isinstance(data, dict):
+        raise SetupError(f"{label}: {section} must be a table, got {data!r}.")
+    known = {f.name: f for f in fields(cls) if f.name not in exclude}
+    for key in data:
+        if key not in known:
+            raise SetupError(f"{label}: unknown key {_key(where, key)!r} in {section}; allowed: {', '.join(known)}.")
+    hints = typing.get_type_hints(cls)
+    values = {}
+    for name, f in known.items():
+        if name in data:
+            values[name] = _value(hints[name], data[name], f.metadata, label, _key(where, name))
+        elif f.default is MISSING and f.default_factory is MISSING:
+            raise SetupError(f"{label}: key {_key(where, name)!r} is required.")
+    return cls(**values)
+
+
+def _key(where: str, name: str) -> str:
+    return f"{where}.{name}" if where else name
+
+
+def _value(hint: Any, value: Any, meta: Any, label: str, key: str) -> Any:
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    doc = f" ({meta['doc']})" if meta and meta.get("doc") else ""
+    if is_dataclass(hint):
+        return _build(hint, value, label, key)
+    if origin is list:
+        if not isinstance(value, list):
+            raise SetupError(f"{label}: {key} must be a list{doc}, got {value!r}.")
+        return [_value(args[0], v, None if is_dataclass(args[0]) else meta, label, f"{key}[{i}]")
+                for i, v in enumerate(value)]
+    if origin is dict:
+        if not isinstance(value, dict):
+            raise SetupError(f"{label}: [{key}] must be a table{doc}, got {value!r}.")
+        return dict(value)
+    if origin in (typing.Union, types.UnionType):
+        hint = next(a for a in args if a is not type(None))
+    kinds = {bool: "true or false", int: "a whole number", float: "a number", str: "text"}
+    ok = isinstance(value, hint) and not (hint is not bool and isinstance(value, bool))
+    if hint is float and isinstance(value, int) and not isinstance(value, bool):
+        ok, value = True, float(value)
+    if not ok:
+        raise SetupError(f"{label}: {key} must be {kinds.get(hint, hint.__name__)}{doc}, got {value!r}.")
+    if meta:
+        lo, hi, choices = meta.get("lo"), meta.get("hi"), meta.get("choices")
+        if lo is not None and not lo <= value <= hi:
+            raise SetupError(f"{label}: {key} must be in {lo:g}..{hi:g}{doc}, got {value!r}.")
+        if choices and value not in choices:
+            raise SetupError(f"{label}: {key} must be one of {', '.join(map(str, choices))}, got {value!r}.")
+    return value
+
+
+def apply_to_store(setup: Setup, store) -> None:
+    """Put the deck and the [params] starting values into the live store, or say which key is wrong."""
+    for i, slot in enumerate(setup.prompts, start=1):
+        for name, value in ((f"prompt.{i}", slot.text), (f"prompt.{i}.frames", slot.frames)):
+            ok, why = store.specs[name].check(value)
+            if not ok:
+                raise SetupError(f"{setup.label}: prompts[{i - 1}] {name} {why}.")
+            store.set(name, value, "setup")
+    for name, value in setup.params.items():
+        spec = store.specs.get(name)
+        if spec is None:
+            raise SetupError(f"{setup.label}: unknown key 'params.{name}'; `vj osc-spec` lists the parameters.")
+        if spec.kind == "float" and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)
+        ok, why = spec.check(value)
+        if not ok:
+            raise SetupError(f"{setup.label}: params.{name} {why}, got {value!r}.")
+        store.set(name, value, "setup")

@@ -1,0 +1,63 @@
+"""Build the engine from a setup: store, models (with the builtin fallback), bus, generator.
+
+Shared by the live app and the headless renderer, so both paint the same way.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+import torch
+
+from engine import FrameBus, Generator, GeneratorConfig, Guide, ModelUnavailable, ParamStore, load_guide, make_store
+
+from .setup import Setup, SetupError, apply_to_store
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Show:
+    setup: Setup
+    store: ParamStore
+    bus: FrameBus
+    generator: Generator
+    guides: list[Guide]
+    warnings: list[str] = field(default_factory=list)  # shown on the HUD
+
+
+def load_guides(setup: Setup, warnings: list[str]) -> list[Guide]:
+    """The setup's model(s); when one is not available offline and fallback is on, the builtin."""
+    m = setup.model
+    guides = []
+    for spec in [m.name, *m.ensemble]:
+        try:
+            guides.append(load_guide(spec, m.device, m.precision))
+        except ModelUnavailable as e:
+            if not m.fallback or spec.startswith("builtin"):
+                raise
+            log.warning("%s Running on the builtin model instead (fallback = true in %s).", e, setup.label)
+            warnings.append(f"MODEL {spec} UNAVAILABLE - RUNNING ON BUILTIN")
+    if not guides:
+        guides.append(load_guide("builtin", m.device, m.precision))
+    return guides
+
+
+def build_show(setup: Setup, extra_tables: tuple = (), store: ParamStore | None = None) -> Show:
+    """Everything the engine needs, from one setup. `extra_tables` are (specs, actions) rows of the app."""
+    if store is None:
+        store = make_store()
+        for specs, actions in extra_tables:
+            store.add(specs, actions)
+    apply_to_store(setup, store)
+    if setup.generator.threads:
+        torch.set_num_threads(setup.generator.threads)
+    warnings: list[str] = []
+    guides = load_guides(setup, warnings)
+    g = setup.generator
+    bus = FrameBus()
+    generator = Generator(store, guides, bus, GeneratorConfig(g.width, g.height, g.seed, g.scale))
+    return Show(setup, store, bus, generator, guides, warnings)
+
+
+__all__ = ["Show", "SetupError", "build_show", "load_guides"]
