@@ -115,7 +115,8 @@ class Generator:
         texts = [snap[f"prompt.{slot}"] for slot, _ in mix]
         weights = [w for _, w in mix]
         h = heat(snap["temperature"], snap["noise"])
-        result = self.opt.step(texts, weights, h, snap["lr"], snap["views"],
+        lr = snap["lr"] if self._first else snap["lr"] * h.step
+        result = self.opt.step(texts, weights, h, lr, snap["views"],
                                snap["negative"].strip(), snap["negative.weight"])
         if not result.finite:
             self._recover("NaN")
