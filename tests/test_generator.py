@@ -95,7 +95,7 @@ def test_a_prompt_change_reaches_the_optimizer_at_the_next_iteration():
     assert [(s, w) for s, _, w in f.stats["mix"]] == [(1, 0.75), (2, 0.25)]
     store.set("temperature", 0.0)
     gen.step()
-    assert gen.opt.iteration == 3  # the same frame went on; its next start will use the new heat
+    assert gen.opt.iteration == 4  # the same frame went on; the new heat applies from this iteration
 
 
 def test_injected_nan_is_recovered_and_the_thread_keeps_publishing(caplog):
