@@ -45,6 +45,11 @@ class FrameBus:
                     return f
         return None
 
+    def since(self, seq: int, final_only: bool = False) -> list[Frame]:
+        """The kept frames newer than `seq`, oldest first: for consumers that want every frame."""
+        with self._cond:
+            return [f for f in self._frames if f.seq > seq and (f.final or not final_only)]
+
     def wait_after(self, seq: int, timeout: float | None = None, final_only: bool = False) -> Frame | None:
         """Block until a frame newer than `seq` is published (None on timeout)."""
         def newer() -> Frame | None:

@@ -85,6 +85,14 @@ class AudioSetup:  # owned by vj/audio/
 @dataclass
 class RecordSetup:  # owned by vj/record/
     folder: str = opt("recordings", "where recordings go (relative to the setup file)")
+    fps: float = opt(0.0, "frames per second of the video (0: the display's refresh rate)", 0, 240)
+    preset: str = opt("veryfast", "x264 speed: faster presets drop fewer frames on a busy machine, files grow",
+                      choices=("ultrafast", "superfast", "veryfast", "faster", "fast", "medium"))
+    crf: int = opt(20, "x264 quality: 18 looks lossless, 23 is x264's default, higher is smaller", 0, 51)
+    audio: bool = opt(True, "mux the audio input (microphone or [audio] file) into the video when there is one")
+    timeline: bool = opt(True, "write every parameter change beside the video, for `vj render --replay`")
+    generator_frames: str = opt("off", "also save each finished generator frame losslessly, before effects",
+                                choices=("off", "png", "ffv1"))
 
 
 @dataclass

@@ -1,0 +1,223 @@
+"""The recording service: a take starts when the `record` parameter turns on and ends when it turns off.
+
+A take writes, side by side in the setup's recording folder:
+  NAME.mkv             the output as the audience saw it (after effects, before the HUD) with the sound
+  NAME.timeline.jsonl  every parameter change, for `vj render --replay`
+  NAME.frames[.mkv]    optionally, every generator frame, lossless
+
+Three threads feed it and none of them waits for the disk: the window calls `on_frame(fbo, t)` on the
+main thread every display frame, the audio input calls `on_audio(block, t, samplerate)`, and store
+writers (OSC, MIDI, keys) reach `on_change` as a store listener. A take that fails (disk full) ends
+itself with one sentence in `record.error` and turns `record` off; the show goes on.
+
+Times: the take's clock is `perf_counter()` from the moment `record` turned on, the clock of the
+audio input and of the live display. A fixed-step display clock (replays, tests) is anchored to it at
+the take's first frame.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Any, Callable
+
+import numpy as np
+
+from engine.params import Change
+
+from ..show import Show
+from .encoder import VideoFormat
+from .frames import GeneratorFrameWriter
+from .paths import TakePaths, take_paths
+from .readback import FramebufferReader
+from .timeline import TimelineWriter, header
+from .video import PictureClock, VideoRecording
+
+log = logging.getLogger(__name__)
+
+AUDIO_FRESH_S = 2.0  # sound seen this recently means the input is live: give the take a sound track
+FLIGHT_GRACE_S = 0.5  # after `record` turns off, how long the last pictures may take off the GPU
+SAME_CLOCK_S = 0.5   # a display time this close to perf_counter() is on perf_counter's clock
+
+
+@dataclass
+class Take:
+    paths: TakePaths
+    p0: float                                  # perf_counter() when `record` turned on
+    rate: float                                # video frames per second
+    audio: tuple[int, int] | None              # (samplerate, channels) of the sound track
+    video: VideoRecording | None = None        # made at the first display frame (its size)
+    timeline: TimelineWriter | None = None
+    frames: GeneratorFrameWriter | None = None
+    offset: float | None = None                # display time + offset = take time
+    clock: PictureClock = field(init=False)
+    ended: bool = False
+
+    def __post_init__(self) -> None:
+        self.clock = PictureClock(self.rate)
+
+    def parts(self) -> list[Any]:
+        return [p for p in (self.video, self.timeline, self.frames) if p is not None]
+
+
+class Recorder:
+    def __init__(self, show: Show, display_rate: float = 60.0,
+                 reader_factory: Callable[[Any], FramebufferReader] = FramebufferReader) -> None:
+        self.show = show
+        self.store = show.store
+        self.cfg = show.setup.record
+        self.display_rate = display_rate
+        self._reader_factory = reader_factory
+        self._reader: FramebufferReader | None = None   # main thread only (GL)
+        self._reader_take: Take | None = None
+        self._take: Take | None = None
+        self._last: Take | None = None
+        self._lock = threading.Lock()                   # begin/end come from any writer's thread
+        self._audio_seen: tuple[float, int, int] | None = None  # (perf_counter, samplerate, channels)
+        self._published_drops = 0
+        self.store.subscribe(self._on_change)
+
+    # -- service ---------------------------------------------------------------------------------
+    def start(self) -> None:
+        if self.store.base("record"):
+            self._begin()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """End the take (if any) and wait until its files are closed."""
+        take = self._end() or self._last
+        if threading.current_thread() is threading.main_thread():
+            self._switch_reader(None)  # main thread: the GL context is ours, hand over the last pictures
+        for part in take.parts() if take else ():
+            if part is take.video:
+                part.finish()
+            part.wait(timeout)
+
+    @property
+    def recording(self) -> bool:
+        return self._take is not None
+
+    @property
+    def take(self) -> Take | None:
+        """The current take, or the last one after it ended (tests and the HUD read counters here)."""
+        return self._take or self._last
+
+    @property
+    def dropped(self) -> int:
+        take = self.take
+        return take.video.dropped if take and take.video else 0
+
+    # -- inputs ------------------------------------------------------------------------------------
+    def on_frame(self, fbo: Any, t: float) -> None:
+        """Frame sink (main thread, every display frame): read the output back without waiting."""
+        take = self._take
+        if take is not self._reader_take:
+            self._switch_reader(take)
+        if take is None:
+            return
+        if take.offset is None:
+            now = time.perf_counter()
+            take.offset = -take.p0 if abs(t - now) < SAME_CLOCK_S else (now - take.p0) - t
+        if take.video is None:
+            take.video = VideoRecording(take.paths.video, self._format(take, fbo.size), self._fault)
+        if self._reader is None:
+            self._reader = self._reader_factory(fbo.ctx)
+        for pixels, index in self._reader.ready():
+            take.video.add_picture(pixels, index)
+        slot = take.clock.slot(t + take.offset)
+        if slot is not None and take.video.alive:
+            self._reader.push(fbo, slot)
+        if take.video.dropped != self._published_drops:
+            self._published_drops = take.video.dropped
+            self.store.set("record.dropped", self._published_drops, "app")
+
+    def on_audio(self, block: np.ndarray, t: float, samplerate: int) -> None:
+        """Audio listener (the audio input's thread): `block` (frames, channels) starts at perf_counter `t`."""
+        self._audio_seen = (time.perf_counter(), int(samplerate), int(block.shape[1]) if block.ndim > 1 else 1)
+        take = self._take
+        if take is not None and take.video is not None and take.audio and samplerate == take.audio[0]:
+            take.video.add_sound(block, t - take.p0)
+
+    def _on_change(self, change: Change) -> None:
+        take = self._take
+        if take is not None and take.timeline is not None:
+            take.timeline.on_change(change)
+        if change.name == "record":
+            if change.value:
+                self._begin()
+            else:
+                self._end()
+
+    # -- takes -------------------------------------------------------------------------------------
+    def _begin(self) -> None:
+        with self._lock:
+            if self._take is not None:
+                return
+            frames_kind = self.cfg.generator_frames
+            paths = take_paths(self.show.setup, frames_kind=frames_kind)
+            rate = self.cfg.fps or self.display_rate
+            take = Take(paths, time.perf_counter(), rate, self._audio_format())
+            clock = time.perf_counter
+            if self.cfg.timeline:
+                take.timeline = TimelineWriter(paths.timeline, self.show, clock, take.p0,
+                                               header(self.show, paths.video.name, rate), self._part_fault)
+            if frames_kind != "off":
+                take.frames = GeneratorFrameWriter(self.show.bus, paths.frames, frames_kind, clock, take.p0,
+                                                   self._part_fault)
+            self._published_drops = 0
+            self.store.set("record.dropped", 0, "app")
+            self.store.set("record.error", "", "app")
+            self._take = take
+        log.info("recording to %s (%g fps%s)", paths.video, rate,
+                 f", sound {take.audio[0]} Hz" if take.audio else ", no sound input")
+
+    def _end(self) -> Take | None:
+        with self._lock:
+            take, self._take = self._take, None
+            if take is None:
+                return None
+            self._last = take
+        for part in take.parts():
+            if part is take.video:
+                part.finish(grace=FLIGHT_GRACE_S)  # the main thread hands over the last pictures
+            else:
+                part.finish()
+        return take
+
+    def _switch_reader(self, take: Take | None) -> None:
+        """A take ended or began: the pictures still in flight go to the take they belong to."""
+        old = self._reader_take
+        if self._reader is not None:
+            try:
+                pictures = self._reader.drain()
+            except Exception as e:  # the window (and its GL context) closed first: nothing to read
+                log.debug("last pictures lost with the GL context: %s", e)
+                pictures, self._reader = [], None
+            if old is not None and old.video is not None:
+                for pixels, index in pictures:
+                    old.video.add_picture(pixels, index)
+        if old is not None and old.video is not None and old is not self._take:
+            old.video.finish()
+        self._reader_take = take
+
+    def _format(self, take: Take, size: tuple[int, int]) -> VideoFormat:
+        rate = Fraction(take.rate).limit_denominator(1001)
+        rate_hz, channels = take.audio or (0, 2)
+        return VideoFormat(size[0], size[1], rate, preset=self.cfg.preset, crf=self.cfg.crf,
+                           audio_rate=rate_hz, audio_channels=channels)
+
+    def _audio_format(self) -> tuple[int, int] | None:
+        seen = self._audio_seen
+        if not self.cfg.audio or seen is None or time.perf_counter() - seen[0] > AUDIO_FRESH_S:
+            return None
+        return seen[1], min(2, seen[2])
+
+    def _fault(self, sentence: str) -> None:
+        """The video failed (disk full, folder gone): say so, stop recording, keep the show."""
+        self.store.set("record.error", sentence, "app")
+        self.store.set("record", False, "recorder")
+
+    def _part_fault(self, sentence: str) -> None:
+        """The timeline or the frame copy failed: say so; the video goes on."""
+        self.store.set("record.error", sentence, "app")

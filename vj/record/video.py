@@ -1,0 +1,242 @@
+"""One recording's picture and sound, encoded on its own thread behind bounded queues.
+
+The render loop hands pictures over with `add_picture` and never waits: when the encoder falls
+behind and the queue is full, the picture is dropped and counted (the HUD shows the count). The
+audio thread hands blocks over with `add_sound`, copying only. Both carry times on one clock, the
+recording's `t0` being time zero, so picture and sound are placed where they happened.
+
+An I/O failure (disk full, folder gone or read-only) ends the recording with one sentence passed to
+`on_fault`; the file is closed where it stands and stays playable. The show never notices.
+"""
+from __future__ import annotations
+
+import errno
+import logging
+import queue
+import threading
+import time
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from .encoder import VideoFile, VideoFormat
+
+log = logging.getLogger(__name__)
+
+NO_SPACE = (errno.ENOSPC, errno.EFBIG, errno.EDQUOT)
+CANNOT_WRITE = (errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOENT, errno.ENOTDIR)
+SOUND_SLACK_S = 0.010   # time-stamp jitter tolerated before sound is re-placed (gap or overlap)
+SOUND_STALL_S = 0.5     # sound this far behind the picture is given up on and filled with silence
+SOUND_TAIL_WAIT_S = 0.3 # at the end, how long to wait for the sound of the last pictures
+
+
+class PictureClock:
+    """Which display frames to record at `rate` frames per second, on the recording's clock.
+
+    A display frame at time t becomes picture round(t * rate) unless that slot is already taken;
+    so a 60 Hz display recorded at 30 keeps every other frame, and jitter never shifts a picture
+    by more than half a slot.
+    """
+
+    def __init__(self, rate: float) -> None:
+        self.rate = rate
+        self.last = -1
+
+    def slot(self, t: float) -> int | None:
+        ideal = t * self.rate
+        if ideal < self.last + 0.5:
+            return None
+        self.last = max(self.last + 1, round(ideal))
+        return self.last
+
+
+class VideoRecording:
+    def __init__(self, path: Path, fmt: VideoFormat, on_fault: Callable[[str], None] = lambda s: None,
+                 max_pictures: int = 8) -> None:
+        self.path = path
+        self.fmt = fmt
+        self.on_fault = on_fault
+        self.rate = float(fmt.rate)
+        self.dropped = 0
+        self.error: str | None = None
+        self._pictures: queue.Queue[tuple[np.ndarray, int]] = queue.Queue(max_pictures)
+        self._sound: queue.Queue[tuple[np.ndarray, float]] = queue.Queue(512)
+        self._next_sample = 0
+        self._sound_end: int | None = None  # set at the end: the last picture's end, in samples
+        self._last_index = -1
+        self._file: VideoFile | None = None
+        self._stopping = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=f"encoder {path.name}", daemon=True)
+        self._thread.start()
+
+    # -- producers (render loop, audio callback) -----------------------------------------------
+    def add_picture(self, pixels: np.ndarray, index: int) -> bool:
+        """Queue an (H, W, 3) RGB picture for slot `index`; False (and counted) if the encoder is behind."""
+        if self._stopping.is_set():
+            return False
+        try:
+            self._pictures.put_nowait((pixels, index))
+            return True
+        except queue.Full:
+            self.dropped += 1
+            return False
+
+    def add_sound(self, block: np.ndarray, t: float) -> None:
+        """Queue (frames, channels) float32 samples whose first sample sounded at `t` (recording clock)."""
+        if self.fmt.audio_rate and not self._stopping.is_set():
+            try:
+                self._sound.put_nowait((np.array(block, np.float32, copy=True), t))
+            except queue.Full:
+                pass  # the gap is filled with silence when the next block is placed
+
+    def finish(self, grace: float = 0.0) -> None:
+        """Encode what is queued, then close the file. Returns at once; `wait()` joins.
+
+        With `grace`, pictures are still taken for that many seconds (those in flight on the GPU)
+        unless `finish()` is called again sooner.
+        """
+        if grace > 0:
+            timer = threading.Timer(grace, self._stopping.set)
+            timer.daemon = True
+            timer.start()
+        else:
+            self._stopping.set()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        self._thread.join(timeout)
+        return not self._thread.is_alive()
+
+    @property
+    def alive(self) -> bool:
+        return self._thread.is_alive() and not self._stopping.is_set()
+
+    @property
+    def written(self) -> int:
+        return self._file.pictures if self._file else 0
+
+    @property
+    def seconds(self) -> float:
+        return (self._last_index + 1) / self.rate
+
+    # -- encoder thread --------------------------------------------------------------------------
+    def _run(self) -> None:
+        try:
+            self._open()
+            while not (self._stopping.is_set() and self._pictures.empty()):
+                try:
+                    pixels, index = self._pictures.get(timeout=0.05)
+                except queue.Empty:
+                    self._place_sound()
+                    continue
+                self._place_sound()
+                self._file.write_picture(pixels, index)
+                self._last_index = index
+                self._keep_sound_moving()
+            self._finish_sound()
+        except Exception as e:  # anything at all: the recording ends, the show goes on
+            self._fault(e)
+        finally:
+            self._stopping.set()
+            if self._file is not None:
+                self._file.close()
+            self._drop_queued()
+        if self.error is None:
+            log.info("recorded %s: %d pictures (%.1f s), %d dropped", self.path, self.written, self.seconds,
+                     self.dropped)
+
+    def _open(self) -> None:
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._file = VideoFile(self.path, self.fmt)
+        except OSError as e:
+            reason = e.strerror or str(e)
+            raise RecordingError(f"Recording could not start: cannot write {self.path.name} in {self.path.parent} "
+                                 f"({reason}); make the folder writable or set another [record] folder "
+                                 f"in the setup.") from e
+
+    def _place_sound(self) -> None:
+        """Write every queued sound block at the sample its time stamp says, filling gaps with silence."""
+        rate = self.fmt.audio_rate
+        while True:
+            try:
+                block, t = self._sound.get_nowait()
+            except queue.Empty:
+                return
+            start = round(t * rate)
+            drift = start - self._next_sample
+            if abs(drift) <= SOUND_SLACK_S * rate:
+                drift = 0                      # jitter: keep the sound seamless
+            if drift > 0:
+                self._silence(drift)           # lost blocks or a late start
+            elif drift < 0:
+                block = block[-drift:]         # overlaps sound already written (or precedes t0)
+            self._write_sound(block)
+
+    def _keep_sound_moving(self) -> None:
+        """A stalled sound source must not hold the picture back in the muxer: fill with silence."""
+        if not self.fmt.audio_rate:
+            return
+        behind = (self._last_index / self.rate) - self._next_sample / self.fmt.audio_rate
+        if behind > SOUND_STALL_S:
+            self._silence(round((behind - SOUND_STALL_S / 2) * self.fmt.audio_rate))
+
+    def _finish_sound(self) -> None:
+        """Make the sound end with the last picture: wait briefly for it, pad or cut to length."""
+        if not self.fmt.audio_rate or self._last_index < 0:
+            return
+        end = self._sound_end = round((self._last_index + 1) / self.rate * self.fmt.audio_rate)
+        deadline = time.monotonic() + SOUND_TAIL_WAIT_S
+        while self._next_sample < end and time.monotonic() < deadline:
+            self._place_sound()
+            time.sleep(0.01)
+        self._place_sound()
+        if self._next_sample < end:
+            self._silence(end - self._next_sample)
+
+    def _silence(self, samples: int) -> None:
+        channels = 1 if self.fmt.audio_channels == 1 else 2
+        while samples > 0:  # in pieces, so a long gap does not allocate a long buffer
+            n = min(samples, 48_000)
+            self._write_sound(np.zeros((n, channels), np.float32))
+            samples -= n
+
+    def _write_sound(self, block: np.ndarray) -> None:
+        if self._sound_end is not None:
+            block = block[:max(0, self._sound_end - self._next_sample)]  # nothing after the last picture
+        if len(block):
+            self._file.write_sound(block, self._next_sample)
+            self._next_sample += len(block)
+
+    def _fault(self, e: Exception) -> None:
+        if isinstance(e, RecordingError):
+            sentence = str(e)
+        elif isinstance(e, OSError) and e.errno in NO_SPACE:
+            sentence = (f"Recording stopped: no space left for {self.path.name} in {self.path.parent} "
+                        f"({self.seconds:.1f} s kept and playable); free some space or set another "
+                        "[record] folder in the setup.")
+        elif isinstance(e, OSError) and e.errno in CANNOT_WRITE:
+            sentence = (f"Recording stopped: {self.path} can no longer be written ({e.strerror}); "
+                        f"the {self.seconds:.1f} s before are kept and playable.")
+        else:
+            sentence = (f"Recording stopped: writing {self.path} failed ({e}); "
+                        f"the {self.seconds:.1f} s before are kept and playable.")
+            log.debug("recording failure", exc_info=True)
+        self.error = sentence
+        log.error(sentence)
+        try:
+            self.on_fault(sentence)
+        except Exception:
+            log.exception("recording fault handler failed")
+
+    def _drop_queued(self) -> None:
+        for q in (self._pictures, self._sound):
+            while True:
+                try:
+                    q.get_nowait()
+                except queue.Empty:
+                    break
+
+
+class RecordingError(RuntimeError):
+    """A recording cannot go on; the message is one sentence for the performer."""
