@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 import torch
 
+from tests.xvfb import xvfb  # noqa: F401  (fixture: a private Xvfb display for window tests)
 from vj.setup import parse_setup
 
 TINY_MODEL = str(Path(__file__).parent / "data" / "tiny-clip.json")

@@ -29,6 +29,7 @@ def app_tables() -> list[tuple[list, list]]:
     tables: list[tuple[list, list]] = []
     # Each module with live parameters adds one line here, e.g.:
     # from .display import controls as display; tables.append((display.SPECS, display.ACTIONS))
+    from .display import controls as display; tables.append((display.SPECS, display.ACTIONS))
     return tables
 
 
@@ -41,3 +42,27 @@ def build_services(show: Show) -> list[Service]:
 def build(setup: Setup) -> tuple[Show, list[Service]]:
     show = build_show(setup, tuple(app_tables()))
     return show, build_services(show)
+
+
+def run(setup: Setup, seconds: float | None = None) -> None:
+    """The live show: open the window, start the generator and services, loop until quit, stop.
+
+    A service that wants the output picture (the recorder) defines `on_output(output_fbo, t)`; it
+    becomes a frame sink of the display loop (vj/display/loop.py says what sinks may do). Services
+    stop on the main thread while the GL context is still current, so they can finish read-backs.
+    """
+    from .display import DisplayApp, window
+    window.init()  # no display: say so before loading models
+    show, services = build(setup)
+    app = DisplayApp(show)
+    app.sinks.extend(s.on_output for s in services if hasattr(s, "on_output"))
+    show.generator.start()
+    for service in services:
+        service.start()
+    try:
+        app.run(seconds)
+    finally:
+        for service in reversed(services):
+            service.stop()
+        show.generator.stop()
+        app.close()

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from engine import ModelUnavailable
 
+from .display import DisplayUnavailable, ShaderError
 from .setup import SetupError, load_setup
 
 log = logging.getLogger("vj")
@@ -38,6 +39,35 @@ def _models(a: argparse.Namespace) -> None:
         print(f"{name}:{tag}")
 
 
+def _run(a: argparse.Namespace) -> None:
+    from .app import run
+    setup = load_setup(a.setup)
+    if a.fullscreen or a.windowed:
+        setup.display.fullscreen = a.fullscreen
+    if a.monitor is not None:
+        setup.display.monitor = a.monitor
+    run(setup, a.seconds)
+
+
+# `vj devices`: one (title, "module:function") row per kind of device; the function returns lines.
+DEVICE_LISTS = [
+    ("monitors", "vj.display.window:list_monitors"),
+]
+
+
+def _devices(a: argparse.Namespace) -> None:
+    import importlib
+    for title, where in DEVICE_LISTS:
+        module, name = where.split(":")
+        print(f"{title}:")
+        try:
+            lines = getattr(importlib.import_module(module), name)()
+        except Exception as e:  # one missing kind of device must not hide the others
+            lines = [f"(none: {e})"]
+        for line in lines or ["(none found)"]:
+            print(f"  {line}")
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="vj", description="Live CLIP-guided visuals.")
     p.add_argument("-v", "--verbose", action="store_true", help="debug logging")
@@ -55,6 +85,18 @@ def build_parser() -> argparse.ArgumentParser:
 
     m = sub.add_parser("models", help="list model specs open_clip knows")
     m.set_defaults(func=_models)
+
+    w = sub.add_parser("run", help="the live show: a window painted by the running generator")
+    w.add_argument("setup", help="setup file (TOML), or the name of a shipped one")
+    screen = w.add_mutually_exclusive_group()
+    screen.add_argument("--fullscreen", action="store_true", help="fullscreen on the setup's (or --monitor's) monitor")
+    screen.add_argument("--windowed", action="store_true", help="a resizable window, whatever the setup says")
+    w.add_argument("--monitor", type=int, default=None, help="monitor index for fullscreen (`vj devices` lists them)")
+    w.add_argument("--seconds", type=float, default=None, help="quit after this many seconds (tests, benchmarks)")
+    w.set_defaults(func=_run)
+
+    d = sub.add_parser("devices", help="list monitors and other devices the show can use")
+    d.set_defaults(func=_devices)
     return p
 
 
@@ -66,7 +108,7 @@ def main(argv: list[str] | None = None) -> int:
         handler.addFilter(lambda r: r.name != "root" or r.levelno >= logging.WARNING)
     try:
         a.func(a)
-    except (SetupError, ModelUnavailable) as e:
+    except (SetupError, ModelUnavailable, DisplayUnavailable, ShaderError) as e:
         print(f"vj: {e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -56,12 +56,21 @@ class PromptSetup:
 
 
 @dataclass
-class DisplaySetup:  # owned by the window (vj/window.py, vj/renderer.py)
+class DisplaySetup:  # owned by the window (vj/display/)
     fullscreen: bool = opt(False, "start fullscreen")
     monitor: int = opt(0, "monitor index for fullscreen (`vj devices` lists them)", 0, 16)
-    width: int = opt(1280, "window width when windowed", 64, 16384)
-    height: int = opt(720, "window height when windowed", 64, 16384)
+    width: int = opt(1280, "window width when windowed", 16, 16384)
+    height: int = opt(720, "window height when windowed", 16, 16384)
     hud: bool | None = opt(None, "show the HUD (default: on when windowed, off when fullscreen)")
+    output_width: int = opt(0, "width of the output picture, the one recorded (0: the generator's aspect ratio)", 0, 8192)
+    output_height: int = opt(720, "height of the output picture, the one recorded", 16, 8192)
+    fps: float = opt(60.0, "display rate where the monitor gives no vsync (Xvfb); with vsync the monitor sets it", 1, 1000)
+
+    def output_size(self, frame_width: int, frame_height: int) -> tuple[int, int]:
+        """The output picture's size: as set, or the generator's aspect at output_height (even width, for video)."""
+        if self.output_width:
+            return self.output_width, self.output_height
+        return max(2, 2 * round(self.output_height * frame_width / frame_height / 2)), self.output_height
 
 
 @dataclass

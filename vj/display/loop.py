@@ -1,0 +1,161 @@
+"""The live window's main loop: the display clock, readable top-down.
+
+Two clocks: the generator thread paints as fast as it can; this loop runs at the display's rate,
+takes the newest generator frame when there is one (never waits for it) and cross-fades to it.
+
+Hooks for the other parts of the app:
+  * `sinks`: callables `sink(output_fbo, t)` run on the main thread every display frame, right
+    after the output picture is drawn and before the HUD (which is never recorded). `output_fbo`
+    is a `moderngl.Framebuffer` of the output size (`[display] output_*`), RGBA8, bottom row
+    first as `read()`/`read_into()` return it; `output_fbo.ctx` is the GL context. Sinks must not
+    block: read back asynchronously (a pixel buffer object read into now, mapped a frame or two
+    later). A sink that raises is logged, counted on the HUD and dropped.
+  * the clock (`LiveClock` live, `FixedStepClock` for offline or replayed recordings).
+  * `run_frames(n)` and `read_pixels()` let tests drive the real window in-process.
+"""
+from __future__ import annotations
+
+import logging
+import time
+from collections import deque
+from typing import Callable
+
+import moderngl
+import numpy as np
+
+from engine.generator import Rate
+
+from ..show import Show
+from .clock import Clock, LiveClock
+from .controls import press
+from .effects import Effects
+from .hud import RED, Status, TextLayer, describe
+from .renderer import Renderer
+from .window import Window
+
+log = logging.getLogger(__name__)
+
+FrameSink = Callable[[moderngl.Framebuffer, float], None]
+HUD_REFRESH = 0.25      # seconds between HUD text rebuilds
+QUIT_CONFIRM = 3.0      # seconds within which a second quit confirms the first
+
+
+class DisplayApp:
+    def __init__(self, show: Show, clock: Clock | None = None, keep_pixels: bool = False) -> None:
+        setup = show.setup.display
+        self.show, self.store, self.bus = show, show.store, show.bus
+        self.window = Window((setup.width, setup.height), f"vj - {show.setup.name}", False, setup.monitor,
+                             on_key=lambda key: press(self.store, key),
+                             on_close=lambda: self.store.trigger("quit", "window"))
+        self.ctx = self.window.ctx
+        g = show.setup.generator
+        self.renderer = Renderer(self.ctx, setup.output_size(g.width, g.height))
+        self.text = TextLayer(self.ctx)
+        self.effects = Effects(self.store)
+        self.clock = clock or LiveClock(self.window.refresh_rate or setup.fps, pace=True if not self.window.refresh_rate else None)
+        self.sinks: list[FrameSink] = []
+        self.keep_pixels, self.pixels = keep_pixels, None
+        self.errors, self.frames, self.finished = 0, 0, False
+        self.swap_times: deque[float] = deque(maxlen=100_000)  # perf_counter after each swap (bench)
+        self._rate = Rate(60)
+        self._quit_asked_at = -1e9
+        self._hud_at, self._hud_asking = -1e9, False
+        self.t = 0.0
+        self.store.on_action("quit", self._quit_asked)
+        if "fullscreen" not in show.setup.params:
+            self.store.set("fullscreen", setup.fullscreen, "setup")
+        if "hud" not in show.setup.params:
+            self.store.set("hud", (not self.store.base("fullscreen")) if setup.hud is None else setup.hud, "setup")
+
+    # -- the loop ------------------------------------------------------------------------------
+    def run(self, seconds: float | None = None) -> None:
+        """Show frames until quit is confirmed (or `seconds` of display time have passed)."""
+        start = None
+        while not self.finished:
+            self.step()
+            start = self.t if start is None else start
+            if seconds is not None and self.t - start >= seconds:
+                break
+
+    def run_frames(self, n: int) -> None:
+        for _ in range(n):
+            self.step()
+
+    def step(self) -> None:
+        """One display frame; a failure is logged, counted and the next frame tried."""
+        try:
+            self.frame()
+        except Exception:
+            self.errors += 1
+            if self.errors <= 3 or self.errors % 600 == 0:
+                log.exception("display frame failed (error %d); the show goes on", self.errors)
+
+    def frame(self) -> None:
+        self.t = t = self.clock.tick()
+        self.window.poll()                                   # keys and window events write the store
+        snap = self.store.snapshot()
+        self.window.set_fullscreen(snap["fullscreen"])
+        newest = self.bus.latest(final_only=not snap["show_iterations"])
+        self.renderer.update(newest, t, snap["smoothing"], frozen=snap["freeze"])
+        output = self.renderer.render_output(self.effects.look(snap, t), snap["fill"])
+        for sink in list(self.sinks):
+            self._feed(sink, output, t)
+        self.renderer.present(self.ctx.screen, self.window.size, snap["fill"])
+        self._overlay(snap, newest, t)
+        if self.keep_pixels:
+            self.pixels = self.read_window()
+        self.window.swap()
+        now = time.perf_counter()
+        self.swap_times.append(now)
+        self._rate.tick(now)
+        self.frames += 1
+
+    # -- parts of a frame ----------------------------------------------------------------------
+    def _feed(self, sink: FrameSink, output: moderngl.Framebuffer, t: float) -> None:
+        try:
+            sink(output, t)
+        except Exception:
+            self.errors += 1
+            self.sinks.remove(sink)
+            log.exception("frame sink %r failed and was removed; the show goes on", sink)
+
+    def _overlay(self, snap, newest, t: float) -> None:
+        """The HUD and the quit question, rebuilt a few times a second, drawn on the window only."""
+        asking = t - self._quit_asked_at < QUIT_CONFIRM
+        if not (snap["hud"] or asking):
+            return
+        if t - self._hud_at >= HUD_REFRESH or asking != self._hud_asking:
+            lines = describe(snap, newest, self.status()) if snap["hud"] else []
+            if asking:
+                lines.insert(0, ("QUIT? press Q (or send quit) again within 3 s to end the show", RED))
+            self.text.set_lines(lines)
+            self._hud_at, self._hud_asking = t, asking
+        self.text.draw(self.ctx.screen, self.window.size)
+
+    def status(self) -> Status:
+        return Status(display_fps=self._rate.per_s(), display_errors=self.errors,
+                      generator_errors=self.show.generator.errors, refused=self.store.refused,
+                      warnings=tuple(self.show.warnings))
+
+    def _quit_asked(self) -> None:
+        if self.t - self._quit_asked_at < QUIT_CONFIRM:
+            self.finished = True
+            return
+        self._quit_asked_at = self.t
+        log.info("quit asked: ask again within %.0f s to end the show", QUIT_CONFIRM)
+
+    # -- tests and screenshots -----------------------------------------------------------------
+    def read_window(self) -> np.ndarray:
+        """The window's back buffer as (H, W, 3) uint8 RGB, top row first (a GPU sync: tests only)."""
+        w, h = self.window.size
+        data = self.ctx.screen.read(viewport=(0, 0, w, h), components=3, alignment=1)
+        return np.frombuffer(data, np.uint8).reshape(h, w, 3)[::-1].copy()
+
+    def read_pixels(self) -> np.ndarray:
+        """The window as shown by the last frame (needs keep_pixels=True)."""
+        if self.pixels is None:
+            raise RuntimeError("read_pixels() needs DisplayApp(..., keep_pixels=True) and one frame run")
+        return self.pixels
+
+    def close(self) -> None:
+        self.window.close()
