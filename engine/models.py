@@ -24,6 +24,8 @@ from typing import Sequence
 
 import torch
 
+from .fastpath import speed_up
+
 log = logging.getLogger(__name__)
 
 BUILTIN_DIR = Path(__file__).parent / "builtin" / "weights"
@@ -31,6 +33,15 @@ OPENAI_MEAN = (0.48145466, 0.4578275, 0.40821073)
 OPENAI_STD = (0.26862954, 0.26130258, 0.27577711)
 TEXT_CACHE_SIZE = 512
 PRECISIONS = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}
+
+
+def pick_precision(precision: str, device: torch.device) -> str:
+    """`auto`: bf16 where the hardware runs it natively (CUDA, or CPUs with AVX512-BF16/AMX), else fp32."""
+    if precision != "auto":
+        return precision
+    if device.type == "cuda":
+        return "bf16" if torch.cuda.is_bf16_supported() else "fp16"
+    return "bf16" if torch.backends.mkldnn.is_available() and torch.ops.mkldnn._is_mkldnn_bf16_supported() else "fp32"
 
 
 class ModelUnavailable(RuntimeError):
@@ -93,6 +104,7 @@ def load_guide(spec: str, device: str | torch.device = "auto", precision: str = 
     import open_clip
 
     dev = device if isinstance(device, torch.device) else pick_device(device)
+    precision = pick_precision(precision, dev)
     if precision not in PRECISIONS:
         raise ModelUnavailable(f"Precision {precision!r} is not one of {', '.join(PRECISIONS)}.")
     if precision == "fp16" and dev.type != "cuda":
@@ -102,7 +114,7 @@ def load_guide(spec: str, device: str | torch.device = "auto", precision: str = 
         model = open_clip.create_model(arch, pretrained=weights, device=dev, load_weights=weights is not None)
     except Exception as e:  # a broken or mismatched file: say which, keep the cause for the log
         raise ModelUnavailable(f"Model {spec!r} could not be loaded from {weights or 'its config'}: {e}") from e
-    model.eval().requires_grad_(False)
+    speed_up(model.eval().requires_grad_(False))
     vcfg = open_clip.get_model_config(arch)["vision_cfg"]
     size = vcfg.get("image_size", 224)
     size = size[0] if isinstance(size, (list, tuple)) else size

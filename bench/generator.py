@@ -1,0 +1,98 @@
+"""Generator speed, side by side with the authors' plain loop at equal work.
+
+    python -m bench.generator --model ViT-B-32 --size 640x360 --iters 10 --views 4 --frames 3 \
+        [--precision bf16] [--device cpu] [--reference ../shared/bench/reference_loop.py]
+
+Runs our FrameOptimizer (batched augmentations, one grid_sample for all views) and, in the same
+run, the reference loop (each view augmented separately with torchvision, fp32) as a subprocess,
+alternating rounds so that both see the same machine load. Random weights: speed does not
+depend on them. Prints one JSON line: ours, reference, and the ratio of iterations/s.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+import torch  # noqa: E402
+
+from engine.models import load_guide, pick_device, pick_precision  # noqa: E402
+from engine.optimizer import FrameOptimizer  # noqa: E402
+from engine.temperature import heat  # noqa: E402
+
+DEFAULT_REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "bench" / "reference_loop.py"
+
+
+def ours(a: argparse.Namespace) -> dict:
+    w, h = (int(v) for v in a.size.split("x"))
+    guide = load_guide(f"{a.model}:random" if ":" not in a.model and not a.model.endswith(".json") else a.model,
+                       a.device, a.precision)
+    opt = FrameOptimizer([guide], w, h, scale=a.scale, seed=0)
+    texts, weights, hot = ["a red apple", "a blue ocean"], [0.7, 0.3], heat(30)
+
+    def frame() -> None:
+        opt.start_frame(hot)
+        for _ in range(a.iters):
+            opt.step(texts, weights, hot, 0.17, a.views)
+        opt.finish_frame()
+
+    frame()  # warm-up, as the reference does
+    if guide.device.type == "cuda":
+        torch.cuda.synchronize()
+    t0 = time.perf_counter()
+    for _ in range(a.frames):
+        frame()
+    if guide.device.type == "cuda":
+        torch.cuda.synchronize()
+    dt = time.perf_counter() - t0
+    return {"frames_per_s": a.frames / dt, "iters_per_s": a.frames * a.iters / dt}
+
+
+def reference(a: argparse.Namespace) -> dict:
+    cmd = [sys.executable, str(a.reference), "--model", a.model, "--size", a.size, "--iters", str(a.iters),
+           "--views", str(a.views), "--frames", str(a.frames)]
+    out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--model", default="ViT-B-32")
+    ap.add_argument("--size", default="640x360")
+    ap.add_argument("--iters", type=int, default=10)
+    ap.add_argument("--views", type=int, default=4)
+    ap.add_argument("--frames", type=int, default=3)
+    ap.add_argument("--precision", default="auto", choices=("auto", "fp32", "bf16", "fp16"))
+    ap.add_argument("--device", default="auto")
+    ap.add_argument("--scale", type=int, default=1, help="optimize at 1/scale resolution (1: raw pixels, as the reference)")
+    ap.add_argument("--rounds", type=int, default=2, help="alternating rounds of ours and the reference")
+    ap.add_argument("--reference", type=Path, default=DEFAULT_REFERENCE, help="reference_loop.py (skipped if absent)")
+    a = ap.parse_args()
+    mine, ref = [], []
+    for _ in range(a.rounds):
+        mine.append(ours(a))
+        if a.reference.is_file() and a.device != "cuda":
+            ref.append(reference(a))
+    result = {
+        "model": a.model, "size": a.size, "iters": a.iters, "views": a.views, "frames": a.frames,
+        "precision": pick_precision(a.precision, pick_device(a.device)), "device": str(pick_device(a.device)),
+        "threads": torch.get_num_threads(),
+        "frames_per_s": statistics.median(r["frames_per_s"] for r in mine),
+        "iters_per_s": statistics.median(r["iters_per_s"] for r in mine),
+    }
+    if ref:
+        result["reference_iters_per_s"] = statistics.median(r["iters_per_s"] for r in ref)
+        result["reference_frames_per_s"] = statistics.median(r["frames_per_s"] for r in ref)
+        result["ratio"] = result["iters_per_s"] / result["reference_iters_per_s"]
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()
