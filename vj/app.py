@@ -30,12 +30,14 @@ def app_tables() -> list[tuple[list, list]]:
     # Each module with live parameters adds one line here, e.g.:
     # from .display import controls as display; tables.append((display.SPECS, display.ACTIONS))
     from .display import controls as display; tables.append((display.SPECS, display.ACTIONS))
+    from .audio import controls as audio; tables.append((audio.SPECS, audio.ACTIONS))
     return tables
 
 
 def build_services(show: Show) -> list[Service]:
     """The show's background parts, one line each."""
     services: list[Service] = []
+    from .audio import AudioInput; services.append(AudioInput.from_setup(show.setup, show.store))
     return services
 
 

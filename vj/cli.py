@@ -46,12 +46,22 @@ def _run(a: argparse.Namespace) -> None:
         setup.display.fullscreen = a.fullscreen
     if a.monitor is not None:
         setup.display.monitor = a.monitor
+    _audio_args(a, setup)
     run(setup, a.seconds)
+
+
+def _audio_args(a: argparse.Namespace, setup) -> None:
+    """--audio-device / --audio-file replace the setup's [audio] input (a file path is from here)."""
+    if a.audio_device is not None:
+        setup.audio.device, setup.audio.file = a.audio_device, ""
+    if a.audio_file is not None:
+        setup.audio.file = str(Path(a.audio_file).resolve())
 
 
 # `vj devices`: one (title, "module:function") row per kind of device; the function returns lines.
 DEVICE_LISTS = [
     ("monitors", "vj.display.window:list_monitors"),
+    ("audio inputs", "vj.audio.source:device_lines"),
 ]
 
 
@@ -93,6 +103,9 @@ def build_parser() -> argparse.ArgumentParser:
     screen.add_argument("--windowed", action="store_true", help="a resizable window, whatever the setup says")
     w.add_argument("--monitor", type=int, default=None, help="monitor index for fullscreen (`vj devices` lists them)")
     w.add_argument("--seconds", type=float, default=None, help="quit after this many seconds (tests, benchmarks)")
+    sound = w.add_mutually_exclusive_group()
+    sound.add_argument("--audio-device", default=None, help="audio input, name substring or index (`vj devices`)")
+    sound.add_argument("--audio-file", default=None, help="play this audio file in real time as the input (rehearsal)")
     w.set_defaults(func=_run)
 
     d = sub.add_parser("devices", help="list monitors and other devices the show can use")

@@ -86,9 +86,23 @@ class MidiSetup:  # owned by vj/midi.py
 
 
 @dataclass
+class AudioRoute:  # one [[audio.route]] row, owned by vj/audio/ (checked against the live table at start)
+    source: str = opt("energy", "audio feature: energy, bass, mid, high or onset")
+    target: str = opt("", "number parameter it moves (`vj osc-spec` lists them), or an action fired on each onset")
+    depth: float = opt(1.0, "change at full level, in the target's units (negative: the music lowers it)")
+    curve: str = opt("linear", "linear, square (peaks stand out), sqrt (quiet parts move), smooth, or gate")
+    offset: float = opt(0.0, "added while audio runs, whatever the level")
+
+
+@dataclass
 class AudioSetup:  # owned by vj/audio/
-    device: str = opt("", "input device name substring or index (empty: no audio input)")
-    file: str = opt("", "audio file played in real time instead of a device (rehearsal)")
+    device: str = opt("", "input device name substring or index; `vj devices` lists them (empty: no input)")
+    file: str = opt("", "audio file (wav, mp3, flac, ogg) played in real time instead of a device, for rehearsal")
+    loop: bool = opt(True, "play the file again from the start when it ends")
+    play: bool = opt(True, "also play the file out loud when an output device exists")
+    samplerate: int = opt(0, "input sample rate in Hz (0: the device's own)", 0, 384000)
+    block_ms: float = opt(10.0, "analysis block in ms: shorter reacts sooner and costs more CPU", 2, 50)
+    route: list[AudioRoute] = opt([], "audio features moving parameters, beyond the default energy -> noise")
 
 
 @dataclass

@@ -21,7 +21,9 @@ The FFT window is asymmetric: a long rising half-Hann and a falling half-Hann on
 newest block weighs about three times more than under a plain Hann window (a hit shows in the
 block it arrives in) while the leakage stays low (a 60 Hz sine leaks about -53 dB into the mids).
 
-Hot path: every array is allocated once in `__init__`; `process()` writes into them with `out=`.
+Every array is allocated once in `__init__` and `process()` writes into them with `out=`; only
+numpy's FFT allocates its own work buffer (about 34 kB at 2048 points) per call. That is fine on the
+service's audio thread, and one reason analysis is not run inside the PortAudio callback.
 """
 from __future__ import annotations
 
@@ -51,6 +53,7 @@ class AnalysisConfig:
     target: float = 0.7            # what a level at its reference reads
     onset_history_s: float = 0.5   # adaptive threshold: mean flux over this past
     onset_delta: float = 0.01      # absolute flux floor for a hit (log-magnitude units)
+    onset_premax_s: float = 0.05   # a hit's flux must also top every flux in this past
     onset_refractory_s: float = 0.06  # at most one hit in this time
     onset_compression: float = 100.0  # log(1 + C * magnitude / reference): level-independent flux
 
@@ -156,14 +159,13 @@ class Analyzer:
         self._flux_bins = self._bins(freqs, BANDS[0][1], min(BANDS[-1][2], nyquist))
         self._history = np.zeros(max(1, round(cfg.onset_history_s / cfg.block_s)), np.float32)
         self._filled = 0
+        self._premax = max(1, round(cfg.onset_premax_s / cfg.block_s))
         self._since_hit = 1 << 30
         self.overall = Leveler(cfg)
         self.levelers = {name: Leveler(cfg) for name, _, _ in self.bands}
         self.envelopes = {name: Envelope(0.005, 0.2) for name in ("energy", *self.levelers, "onset")}
-        self.auto_gain = True
-        self.gain = 1.0
-        self.sensitivity = 0.5
         self.features = Features()
+        self.tune()
 
     @staticmethod
     def _bins(freqs: np.ndarray, lo: float, hi: float) -> tuple[int, int]:
@@ -188,7 +190,10 @@ class Analyzer:
             block, frames = block[-self.n_fft:], self.n_fft
         mono = self._mono[:frames] if frames <= len(self._mono) else np.empty(frames, np.float32)
         if block.ndim == 2 and block.shape[1] > 1:
-            np.mean(block, axis=1, out=mono)
+            np.copyto(mono, block[:, 0])
+            for ch in range(1, block.shape[1]):
+                mono += block[:, ch]
+            mono *= 1.0 / block.shape[1]
         else:
             np.copyto(mono, block.reshape(frames))
         if self.gain != 1.0:
@@ -232,11 +237,14 @@ class Analyzer:
         logmag, prev = prev, logmag               # swap: this block's spectrum is the next one's past
         self._logmag, self._prev_logmag = logmag, prev
 
-        hist = self._history
-        mean = float(hist[-self._filled:].mean()) if self._filled else 0.0
+        # A hit: flux above its recent mean times a factor, above every flux of the last few blocks
+        # (a sustained noisy sound's own flux right after it starts is no new hit), not too soon.
+        hist, filled = self._history, self._filled
+        mean = float(hist[-filled:].mean()) if filled else 0.0
+        recent = float(hist[-min(filled, self._premax):].max()) if filled else 0.0
         factor = 1.0 + 4.0 * (1.0 - self.sensitivity)  # sensitivity 0.5: three times the recent mean
         self._since_hit += 1
-        f.hit = (flux > c.onset_delta + factor * mean and f.db > c.gate_db
+        f.hit = (flux > c.onset_delta + factor * mean and flux > recent and f.db > c.gate_db
                  and self._since_hit * c.block_s >= c.onset_refractory_s)
         if f.hit:
             self._since_hit = 0

@@ -97,19 +97,15 @@ class AudioInput:
 
     # -- the audio thread ------------------------------------------------------------------------
     def _run(self) -> None:
-        failures = 0
+        rescan = False
         while not self._stop.is_set():
-            if self.source is None:
-                if not self._open(rescan=failures > 0):
-                    failures += 1
-                    self._stop.wait(self.retry_s)
-                    continue
-                failures = 0
-            try:
-                self._pump()
-            except Exception as e:  # a bug in analysis or a route must not end the audio for the night
-                self._lost(f"the analysis failed ({type(e).__name__}: {e})", exc_info=True)
-                self._stop.wait(self.retry_s)
+            if self._open(rescan):
+                try:
+                    self._pump()
+                except Exception as e:  # a bug in analysis or a route must not end the audio for the night
+                    self._lost(f"the analysis failed ({type(e).__name__}: {e})", exc_info=True)
+            rescan = True  # whatever happened, the next attempt should see replugged devices
+            self._stop.wait(self.retry_s)
 
     def _open(self, rescan: bool) -> bool:
         source = self.make_source()
