@@ -36,7 +36,8 @@ def load_guides(setup: Setup, warnings: list[str]) -> list[Guide]:
         except ModelUnavailable as e:
             if not m.fallback or spec.startswith("builtin"):
                 raise
-            log.warning("%s Running on the builtin model instead (fallback = true in %s).", e, setup.label)
+            log.warning("%s; running on the builtin model meanwhile (fallback = true in %s).",
+                        str(e).rstrip("."), setup.label)
             warnings.append(f"MODEL {spec} UNAVAILABLE - RUNNING ON BUILTIN")
     if not guides:
         guides.append(load_guide("builtin", m.device, m.precision))
