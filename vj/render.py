@@ -1,7 +1,8 @@
-"""Headless render: the paper's batch use, a prompt deck to a numbered sequence of PNG frames."""
+"""Headless render: the paper's batch use, a prompt deck to numbered PNG frames and a playable video."""
 from __future__ import annotations
 
 import logging
+from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
@@ -10,14 +11,17 @@ from tqdm import tqdm
 
 from engine.schedule import deck_length
 
+from .record.encoder import VideoFile, VideoFormat
 from .setup import Setup
 from .show import build_show
 
 log = logging.getLogger(__name__)
 
 
-def render(setup: Setup, frames: int | None, out: Path, progress: bool = True) -> list[Path]:
-    """Run the generator synchronously and write frame_00000.png, ...; returns the paths."""
+def render(setup: Setup, frames: int | None, out: Path, progress: bool = True,
+           video: Path | None = None, fps: float = 24.0) -> list[Path]:
+    """Run the generator synchronously and write frame_00000.png, ... and the video `video`
+    (default: OUT/render.mkv, one generator frame per video frame at `fps`); returns the PNG paths."""
     show = build_show(setup)
     store = show.store
     if "mode" not in setup.params:
@@ -27,15 +31,23 @@ def render(setup: Setup, frames: int | None, out: Path, progress: bool = True) -
     if frames is None:
         frames = max(1, deck_length([p.frames for p in setup.prompts]))
     out.mkdir(parents=True, exist_ok=True)
+    g = setup.generator
+    rate = Fraction(fps).limit_denominator(1001)
+    movie = VideoFile(video or out / "render.mkv", VideoFormat(g.width, g.height, rate))
     paths = []
-    with tqdm(total=frames, unit="frame", disable=not progress) as bar:
-        while len(paths) < frames:
-            frame = show.generator.step()
-            if frame is None or not frame.final:
-                continue
-            path = out / f"frame_{frame.index:05d}.png"
-            Image.fromarray(np.ascontiguousarray(frame.pixels)).save(path)
-            paths.append(path)
-            bar.set_postfix(loss=f"{frame.stats['loss']:.3f}", it_s=f"{frame.stats['iters_per_s']:.1f}")
-            bar.update(1)
+    try:
+        with tqdm(total=frames, unit="frame", disable=not progress) as bar:
+            while len(paths) < frames:
+                frame = show.generator.step()
+                if frame is None or not frame.final:
+                    continue
+                path = out / f"frame_{frame.index:05d}.png"
+                Image.fromarray(np.ascontiguousarray(frame.pixels)).save(path)
+                movie.write_picture(frame.pixels, len(paths))
+                paths.append(path)
+                bar.set_postfix(loss=f"{frame.stats['loss']:.3f}", it_s=f"{frame.stats['iters_per_s']:.1f}")
+                bar.update(1)
+    finally:
+        movie.close()  # an interrupted render still leaves a playable video of the frames so far
+    log.info("wrote %d frames to %s and %s", len(paths), out, movie.path)
     return paths

@@ -5,7 +5,7 @@ A take writes, side by side in the setup's recording folder:
   NAME.timeline.jsonl  every parameter change, for `vj render --replay`
   NAME.frames[.mkv]    optionally, every generator frame, lossless
 
-Three threads feed it and none of them waits for the disk: the window calls `on_frame(fbo, t)` on the
+Three threads feed it and none of them waits for the disk: the window calls `on_output(fbo, t)` on the
 main thread every display frame, the audio input calls `on_audio(block, t, samplerate)`, and store
 writers (OSC, MIDI, keys) reach `on_change` as a store listener. A take that fails (disk full) ends
 itself with one sentence in `record.error` and turns `record` off; the show goes on.
@@ -19,6 +19,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections import deque
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any, Callable
@@ -39,6 +40,7 @@ log = logging.getLogger(__name__)
 
 AUDIO_FRESH_S = 2.0  # sound seen this recently means the input is live: give the take a sound track
 FLIGHT_GRACE_S = 0.5  # after `record` turns off, how long the last pictures may take off the GPU
+COMMON_RATES = (24, 25, 30, 48, 50, 60, 72, 75, 90, 100, 120, 144, 165, 240)
 SAME_CLOCK_S = 0.5   # a display time this close to perf_counter() is on perf_counter's clock
 
 
@@ -63,12 +65,11 @@ class Take:
 
 
 class Recorder:
-    def __init__(self, show: Show, display_rate: float = 60.0,
-                 reader_factory: Callable[[Any], FramebufferReader] = FramebufferReader) -> None:
+    def __init__(self, show: Show, reader_factory: Callable[[Any], FramebufferReader] = FramebufferReader) -> None:
         self.show = show
         self.store = show.store
         self.cfg = show.setup.record
-        self.display_rate = display_rate
+        self._display_times: deque[float] = deque(maxlen=61)
         self._reader_factory = reader_factory
         self._reader: FramebufferReader | None = None   # main thread only (GL)
         self._reader_take: Take | None = None
@@ -78,6 +79,15 @@ class Recorder:
         self._audio_seen: tuple[float, int, int] | None = None  # (perf_counter, samplerate, channels)
         self._published_drops = 0
         self.store.subscribe(self._on_change)
+
+    @classmethod
+    def for_show(cls, show: Show, services: list) -> "Recorder":
+        """The recorder of a show, tapping the sound of whichever service offers `add_listener` (audio)."""
+        recorder = cls(show)
+        for service in services:
+            if hasattr(service, "add_listener"):
+                service.add_listener(recorder.on_audio)
+        return recorder
 
     # -- service ---------------------------------------------------------------------------------
     def start(self) -> None:
@@ -109,8 +119,9 @@ class Recorder:
         return take.video.dropped if take and take.video else 0
 
     # -- inputs ------------------------------------------------------------------------------------
-    def on_frame(self, fbo: Any, t: float) -> None:
+    def on_output(self, fbo: Any, t: float) -> None:
         """Frame sink (main thread, every display frame): read the output back without waiting."""
+        self._display_times.append(t)
         take = self._take
         if take is not self._reader_take:
             self._switch_reader(take)
@@ -156,7 +167,7 @@ class Recorder:
                 return
             frames_kind = self.cfg.generator_frames
             paths = take_paths(self.show.setup, frames_kind=frames_kind)
-            rate = self.cfg.fps or self.display_rate
+            rate = self.cfg.fps or self.display_rate()
             take = Take(paths, time.perf_counter(), rate, self._audio_format())
             clock = time.perf_counter
             if self.cfg.timeline:
@@ -200,6 +211,16 @@ class Recorder:
         if old is not None and old.video is not None and old is not self._take:
             old.video.finish()
         self._reader_take = take
+
+    def display_rate(self) -> float:
+        """Frames per second of the display, measured from the frames seen (a common rate when close)."""
+        times = list(self._display_times)
+        gaps = sorted(b - a for a, b in zip(times, times[1:]) if b > a)
+        if not gaps:
+            return float(getattr(self.show.setup.display, "fps", 60.0))
+        measured = 1.0 / gaps[len(gaps) // 2]
+        common = min(COMMON_RATES, key=lambda r: abs(r - measured))
+        return float(common) if abs(common - measured) < 0.03 * common else round(measured, 2)
 
     def _format(self, take: Take, size: tuple[int, int]) -> VideoFormat:
         rate = Fraction(take.rate).limit_denominator(1001)
