@@ -31,6 +31,7 @@ def app_tables() -> list[tuple[list, list]]:
     # from .display import controls as display; tables.append((display.SPECS, display.ACTIONS))
     from .display import controls as display; tables.append((display.SPECS, display.ACTIONS))
     from .audio import controls as audio; tables.append((audio.SPECS, audio.ACTIONS))
+    from .record import controls as record; tables.append((record.SPECS, record.ACTIONS))
     return tables
 
 
@@ -38,6 +39,7 @@ def build_services(show: Show) -> list[Service]:
     """The show's background parts, one line each."""
     services: list[Service] = []
     from .audio import AudioInput; services.append(AudioInput.from_setup(show.setup, show.store))
+    from .record import Recorder; services.append(Recorder.for_show(show, services))  # after audio: taps it
     return services
 
 

@@ -15,9 +15,20 @@ log = logging.getLogger("vj")
 
 
 def _render(a: argparse.Namespace) -> None:
+    if a.replay:
+        from .record.replay import replay
+        out = Path(a.video or Path(a.replay).with_suffix("").with_suffix(".replay.mkv"))
+        result = replay(a.replay, out, a.width, a.height, a.iterations_factor, a.fps)
+        print(f"replayed {len(result.frames)} frames, {len(result.applied)} changes, to {out}")
+        return
+    if not a.setup:
+        raise SetupError("vj render needs a setup file (or --replay TIMELINE.jsonl).")
     from .render import render
-    paths = render(load_setup(a.setup), a.frames, Path(a.out))
-    print(f"wrote {len(paths)} frames to {a.out}")
+    setup = load_setup(a.setup)
+    setup.generator.width = a.width or setup.generator.width
+    setup.generator.height = a.height or setup.generator.height
+    paths = render(setup, a.frames, Path(a.out), video=Path(a.video) if a.video else None, fps=a.fps or 24.0)
+    print(f"wrote {len(paths)} frames and {a.video or Path(a.out) / 'render.mkv'}")
 
 
 def _fetch(a: argparse.Namespace) -> None:
@@ -47,6 +58,8 @@ def _run(a: argparse.Namespace) -> None:
     if a.monitor is not None:
         setup.display.monitor = a.monitor
     _audio_args(a, setup)
+    if a.record:
+        setup.params["record"] = True  # the recorder starts a take as the show starts
     run(setup, a.seconds)
 
 
@@ -83,10 +96,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     sub = p.add_subparsers(dest="command", required=True)
 
-    r = sub.add_parser("render", help="headless: paint a setup's prompt deck to PNG frames")
-    r.add_argument("setup", help="setup file (TOML), or the name of a shipped one")
+    r = sub.add_parser("render", help="headless: paint a setup's prompt deck to PNG frames and a video, "
+                                      "or re-render a recorded set (--replay)")
+    r.add_argument("setup", nargs="?", help="setup file (TOML), or the name of a shipped one")
     r.add_argument("--frames", type=int, default=None, help="frames to render (default: the whole deck)")
     r.add_argument("--out", default="render", help="output folder")
+    r.add_argument("--video", default=None, help="video file (default: OUT/render.mkv; replay: TIMELINE.replay.mkv)")
+    r.add_argument("--fps", type=float, default=None, help="video frames per second (default 24; replay: as recorded)")
+    r.add_argument("--replay", metavar="TIMELINE", default=None,
+                   help="re-render a recording's control timeline (NAME.timeline.jsonl) offline")
+    r.add_argument("--width", type=int, default=None, help="paint at this width instead (higher quality)")
+    r.add_argument("--height", type=int, default=None, help="paint at this height instead")
+    r.add_argument("--iterations-factor", type=int, default=1, help="replay: K times the iterations on every frame")
     r.set_defaults(func=_render)
 
     f = sub.add_parser("fetch", help="download a model (or a setup's models) into the cache before a show")
@@ -103,6 +124,7 @@ def build_parser() -> argparse.ArgumentParser:
     screen.add_argument("--windowed", action="store_true", help="a resizable window, whatever the setup says")
     w.add_argument("--monitor", type=int, default=None, help="monitor index for fullscreen (`vj devices` lists them)")
     w.add_argument("--seconds", type=float, default=None, help="quit after this many seconds (tests, benchmarks)")
+    w.add_argument("--record", action="store_true", help="record from the start (the `record` parameter stops it)")
     sound = w.add_mutually_exclusive_group()
     sound.add_argument("--audio-device", default=None, help="audio input, name substring or index (`vj devices`)")
     sound.add_argument("--audio-file", default=None, help="play this audio file in real time as the input (rehearsal)")
