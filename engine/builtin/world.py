@@ -37,7 +37,7 @@ HELD_OUT = (("purple", "circle"), ("orange", "square"), ("cyan", "triangle"),
 # Region centres (fractions of the picture) and the jitter around them.
 _CENTRES = np.array([(0.22, 0.5), (0.78, 0.5), (0.5, 0.22), (0.5, 0.78), (0.5, 0.5)], dtype=np.float32)
 _JITTER = 0.04
-_RADIUS = {0: (0.16, 0.22), 1: (0.085, 0.115)}  # size class -> radius range (fraction of the side)
+_RADIUS = {0: (0.18, 0.24), 1: (0.10, 0.13)}  # size class -> radius range (fraction of the side)
 _ATTRS = 4  # colour, shape, size, position: columns of Scenes.obj and Captions.obj
 
 

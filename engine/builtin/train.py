@@ -1,0 +1,282 @@
+"""Train a builtin model on the procedural world:  python -m engine.builtin.train --arch rn-a --out builtin
+
+Reproducible from a seed: step k's pictures, captions and augmentations come from (seed, k) alone,
+so a run resumed from a checkpoint continues exactly where it stopped. `--minutes` only chooses a
+step count (from the measured speed of the first steps) and prints it; pass `--steps N` to repeat a
+run exactly.
+
+Loss: CLIP's contrastive loss, but with the truth known. Each batch has its pictures' captions plus
+"hard negative" captions (one said attribute changed), and `world.truth` says which caption is true
+of which picture, so a caption that fits several pictures ("a red shape") targets all of them
+equally instead of pushing true pairs apart.
+
+Augmentations follow what the optimizer does to frames (engine/augment.py: random resized crop,
+scale 0.7..1, random perspective with distortion 0.5, grey outside the warp), plus additive
+gaussian noise and pictures made to look half-optimized: blended with uniform noise (frames start
+as uniform noise), speckled, or at a lower resolution (the optimizer's `scale` option).
+
+Every few minutes, and at the end, the fp16 weights and their config are written to
+engine/builtin/weights/<out>.{json,safetensors}, loadable as `open_clip.create_model(out, pretrained=...)`.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import math
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from . import world
+
+HERE = Path(__file__).parent
+CONFIGS = HERE / "configs"
+WEIGHTS = HERE / "weights"
+MEAN = torch.tensor((0.48145466, 0.4578275, 0.40821073)).view(1, 3, 1, 1)  # OpenAI CLIP's, open_clip's default
+STD = torch.tensor((0.26862954, 0.26130258, 0.27577711)).view(1, 3, 1, 1)
+
+log = logging.getLogger(__name__)
+
+
+def build(arch: str, seed: int):
+    """A fresh open_clip model from configs/<arch>.json, its tokenizer, and the config dict."""
+    import open_clip
+
+    open_clip.add_model_config(CONFIGS / f"{arch}.json")
+    torch.manual_seed(seed)
+    model = open_clip.create_model(arch, load_weights=False)
+    return model, open_clip.get_tokenizer(arch), json.loads((CONFIGS / f"{arch}.json").read_text())
+
+
+def encode_text(model, tokens: torch.Tensor) -> torch.Tensor:
+    """CLIP.encode_text on tokens cut after the longest caption: the text transformer is causal
+    and pools at the end-of-text token, so the padding it skips cannot change the result."""
+    n = int(tokens.argmax(-1).max()) + 1
+    t = tokens[:, :n]
+    x = model.token_embedding(t) + model.positional_embedding[:n]
+    x = model.ln_final(model.transformer(x, attn_mask=model.attn_mask[:n, :n]))
+    x = x[torch.arange(len(t)), t.argmax(-1)]
+    return F.normalize(x @ model.text_projection, dim=-1)
+
+
+# ---------------------------------------------------------------------------------- augmentation
+
+def _homographies(src: torch.Tensor, dst: torch.Tensor) -> torch.Tensor:
+    n = src.shape[0]
+    x, y, u, v = src[..., 0], src[..., 1], dst[..., 0], dst[..., 1]
+    z, o = torch.zeros_like(x), torch.ones_like(x)
+    A = torch.cat([torch.stack([x, y, o, z, z, z, -u * x, -u * y], -1),
+                   torch.stack([z, z, z, x, y, o, -v * x, -v * y], -1)], 1)
+    h = torch.linalg.solve(A, torch.cat([u, v], 1))
+    return torch.cat([h, torch.ones(n, 1)], 1).reshape(n, 3, 3)
+
+
+def views(x: torch.Tensor, gen: torch.Generator, distortion: float = 0.5) -> torch.Tensor:
+    """Per picture: a random resized crop (area 0.7..1, ratio 3/4..4/3) warped by a random
+    perspective (each corner moves inward up to distortion/2 of the side), grey outside; the same
+    distributions as engine/augment.py, one view per picture."""
+    n, _, size, _ = x.shape
+    rand = lambda *s: torch.rand(*s, generator=gen)  # noqa: E731
+    area = 0.7 + 0.3 * rand(n)
+    log_r = math.log(3 / 4) + (math.log(4 / 3) - math.log(3 / 4)) * rand(n)
+    cw = torch.sqrt(area * torch.exp(log_r)).clamp(max=1.0)
+    ch = torch.sqrt(area / torch.exp(log_r)).clamp(max=1.0)
+    cx = (1 - cw) * rand(n) + cw / 2
+    cy = (1 - ch) * rand(n) + ch / 2
+    signs = torch.tensor([[-1.0, -1.0], [1.0, -1.0], [1.0, 1.0], [-1.0, 1.0]])
+    half = torch.stack([cw, ch], -1)[:, None, :] / 2
+    corners = torch.stack([cx, cy], -1)[:, None, :] + signs * (half - rand(n, 4, 2) * distortion * half)
+    H = _homographies(signs.expand(n, 4, 2), corners * 2 - 1)
+    t = (torch.arange(size, dtype=torch.float32) + 0.5) / size * 2 - 1
+    yy, xx = torch.meshgrid(t, t, indexing="ij")
+    pts = torch.stack([xx, yy, torch.ones_like(xx)], -1).reshape(-1, 3)
+    m = pts @ H.transpose(1, 2)
+    grid = (m[..., :2] / m[..., 2:]).reshape(n, size, size, 2)
+    return F.grid_sample(x - 0.5, grid, mode="bilinear", padding_mode="zeros", align_corners=False) + 0.5
+
+
+def half_optimized(x: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
+    """Make about 60% of pictures look like frames part way through optimization from noise."""
+    n, _, s, _ = x.shape
+    rand = lambda *sh: torch.rand(*sh, generator=gen)  # noqa: E731
+    kind = (rand(n) * 5).long()  # 0, 1: clean; 2: noise blend; 3: speckle; 4: low resolution
+    out = x.clone()
+    blend = (kind == 2).float().view(n, 1, 1, 1) * rand(n, 1, 1, 1) * 0.6
+    out = out * (1 - blend) + rand(n, 3, s, s) * blend
+    speckle = (kind == 3).float().view(n, 1, 1, 1) * (rand(n, 1, s, s) < rand(n, 1, 1, 1) * 0.5).float()
+    out = out * (1 - speckle) + rand(n, 3, s, s) * speckle
+    low = kind == 4
+    if low.any():
+        k = 2 if float(rand(1)) < 0.6 else 4
+        small = F.avg_pool2d(out[low], k)
+        small = small + torch.randn(small.shape, generator=gen) * 0.1  # blocky noise, like a coarse grid
+        out[low] = F.interpolate(small, size=(s, s), mode="bilinear", align_corners=False).clamp(0, 1)
+    return out
+
+
+def augment(x: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
+    """uint8-derived pictures in [0, 1] -> normalized views the model trains on."""
+    x = views(half_optimized(x, gen), gen)
+    sigma = torch.rand(len(x), 1, 1, 1, generator=gen) * 0.12
+    x = x + torch.randn(x.shape, generator=gen) * sigma
+    return (x - MEAN) / STD
+
+
+# ---------------------------------------------------------------------------------- data
+
+def hard_negatives(caps: world.Captions, rng: np.random.Generator) -> world.Captions:
+    """A copy of each caption with one said attribute changed (or the background, if said)."""
+    obj, bg = caps.obj.copy(), caps.bg.copy()
+    n = len(caps)
+    limits = np.array([len(world.COLOURS), len(world.SHAPES), len(world.SIZES), len(world.POSITIONS)])
+    for i in range(n):
+        said = [(k, a) for k in range(caps.n_obj[i]) for a in range(4) if obj[i, k, a] >= 0]
+        if bg[i] >= 0:
+            said.append((-1, -1))
+        k, a = said[rng.integers(len(said))]
+        if k < 0:
+            bg[i] = (bg[i] + rng.integers(1, len(world.COLOURS))) % len(world.COLOURS)
+        else:
+            obj[i, k, a] = (obj[i, k, a] + rng.integers(1, limits[a])) % limits[a]
+    return world.Captions(caps.n_obj.copy(), obj, bg)
+
+
+def make_batch(seed: int, step: int, n: int, tokenizer, size: int):
+    """Step `step`'s training batch: images (n, 3, S, S) in [0, 1], tokens (n + n//4, ctx), truth."""
+    rng = np.random.default_rng([seed, step])
+    scenes = world.sample_scenes(rng, n)
+    caps = world.describe(scenes, rng)
+    k = n // 4
+    neg = hard_negatives(world.Captions(caps.n_obj[:k], caps.obj[:k], caps.bg[:k]), rng)
+    allcaps = world.Captions(np.concatenate([caps.n_obj, neg.n_obj]), np.concatenate([caps.obj, neg.obj]),
+                             np.concatenate([caps.bg, neg.bg]))
+    texts = world.caption_texts(allcaps, rng.random(len(allcaps)) < 0.5)
+    images = torch.from_numpy(world.render(scenes, size)).permute(0, 3, 1, 2).float() / 255
+    return images, tokenizer(texts), torch.from_numpy(world.truth(allcaps, scenes))
+
+
+def loss_fn(img: torch.Tensor, txt: torch.Tensor, truth: torch.Tensor, scale: torch.Tensor) -> torch.Tensor:
+    """Contrastive loss with multi-positive targets from the known truth (captions x pictures)."""
+    logits = scale * img @ txt.T                                     # (pictures, captions)
+    t = truth.T.float()
+    i2t = -(F.log_softmax(logits, 1) * t / t.sum(1, keepdim=True)).sum(1).mean()
+    has = truth.any(1)                                               # captions true of some picture
+    tt = truth[has].float()
+    t2i = -(F.log_softmax(logits.T[has], 1) * tt / tt.sum(1, keepdim=True)).sum(1).mean()
+    return (i2t + t2i) / 2
+
+
+# ---------------------------------------------------------------------------------- export
+
+def export(model, config: dict, name: str, out_dir: Path = WEIGHTS) -> Path:
+    """Write <name>.json (the open_clip config) and <name>.safetensors (fp16 state dict)."""
+    from safetensors.torch import save_file
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / f"{name}.json").write_text(json.dumps(config, indent=4) + "\n")
+    state = {k: v.detach().to(torch.float16).contiguous() for k, v in model.state_dict().items()}
+    path = out_dir / f"{name}.safetensors"
+    tmp = path.with_suffix(".tmp")
+    save_file(state, str(tmp))
+    tmp.chmod(0o644)
+    tmp.replace(path)  # a reader never sees half a file
+    return path
+
+
+# ---------------------------------------------------------------------------------- main
+
+def main(argv: list[str] | None = None) -> None:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--arch", default="rn-a", help="config name in engine/builtin/configs/")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--minutes", type=float, default=40.0, help="time budget, used to choose --steps")
+    p.add_argument("--steps", type=int, default=0, help="exact number of steps (overrides --minutes)")
+    p.add_argument("--batch", type=int, default=128)
+    p.add_argument("--lr", type=float, default=2e-3)
+    p.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
+    p.add_argument("--out", default="", help="export as engine/builtin/weights/<out>.* (default: the arch name)")
+    p.add_argument("--out-dir", default=str(WEIGHTS))
+    p.add_argument("--ckpt", default="", help="training checkpoint to write and resume from")
+    p.add_argument("--export-every", type=float, default=5.0, help="minutes between exports/checkpoints")
+    args = p.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    from tqdm import tqdm
+
+    from .probe import quick_probe
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    name = args.out or args.arch
+    model, tokenizer, config = build(args.arch, args.seed)
+    size = config["vision_cfg"]["image_size"]
+    opt = torch.optim.AdamW([{"params": [q for q in model.parameters() if q.ndim >= 2], "weight_decay": 0.05},
+                             {"params": [q for q in model.parameters() if q.ndim < 2], "weight_decay": 0.0}],
+                            lr=args.lr, betas=(0.9, 0.98))
+    start, total = 0, args.steps
+    ckpt = Path(args.ckpt) if args.ckpt else None
+    if ckpt and ckpt.is_file():
+        state = torch.load(ckpt, weights_only=True)
+        model.load_state_dict(state["model"])
+        opt.load_state_dict(state["opt"])
+        start, total = state["step"], state["total"]
+        log.info("resumed from %s at step %d of %d", ckpt, start, total)
+
+    def step_once(step: int) -> float:
+        images, tokens, truth = make_batch(args.seed, step, args.batch, tokenizer, size)
+        gen = torch.Generator().manual_seed(args.seed * 1_000_003 + step)
+        img = F.normalize(model.encode_image(augment(images, gen)), dim=-1)
+        txt = encode_text(model, tokens)
+        loss = loss_fn(img, txt, truth, model.logit_scale.exp().clamp(max=100))
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        return loss.item()
+
+    warmup = 150
+
+    def lr_at(step: int) -> float:  # linear warm-up, then cosine to zero; warm-up needs no `total`
+        if step < warmup:
+            return args.lr * (step + 1) / warmup
+        return args.lr * 0.5 * (1 + math.cos(math.pi * (step - warmup) / max(1, total - warmup)))
+
+    model.train()
+    if not total:  # time the first warm-up steps to turn --minutes into --steps
+        t0 = time.perf_counter()
+        for step in range(30):
+            for g in opt.param_groups:
+                g["lr"] = lr_at(step)
+            step_once(step)
+        per = (time.perf_counter() - t0) / 30
+        total = max(warmup + 1, int(args.minutes * 60 / per))
+        start = 30
+        log.info("%.2f s/step: --minutes %g gives --steps %d", per, args.minutes, total)
+    last_export = time.perf_counter()
+    bar = tqdm(range(start, total), initial=start, total=total, desc=name, mininterval=5, smoothing=0.05)
+    for step in bar:
+        lr = lr_at(step)
+        for g in opt.param_groups:
+            g["lr"] = lr
+        loss = step_once(step)
+        if step % 20 == 0:
+            bar.set_postfix(loss=f"{loss:.3f}", lr=f"{lr:.1e}", scale=f"{model.logit_scale.exp().item():.0f}")
+        last = step == total - 1
+        if last or time.perf_counter() - last_export > args.export_every * 60:
+            model.eval()
+            export(model, config, name, Path(args.out_dir))
+            if ckpt:
+                torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "step": step + 1,
+                            "total": total}, ckpt)
+            with torch.no_grad():
+                log.info("step %d: loss %.3f, quick probe %s", step + 1, loss, json.dumps(quick_probe(model, tokenizer)))
+            model.train()
+            last_export = time.perf_counter()
+    log.info("done: %d steps; weights in %s/%s.safetensors", total, args.out_dir, name)
+
+
+if __name__ == "__main__":
+    main()
