@@ -41,6 +41,26 @@ _RADIUS = {0: (0.18, 0.24), 1: (0.10, 0.13)}  # size class -> radius range (frac
 _ATTRS = 4  # colour, shape, size, position: columns of Scenes.obj and Captions.obj
 
 
+def _safe_light(margin: float = 30.0) -> np.ndarray:
+    """(10, 2): the range of brightness factors that keeps each palette colour nearest to itself
+    with `margin` to spare (dark yellow would read as orange, dark white as pink)."""
+    f = np.linspace(0.6, 1.4, 81)
+    out = np.ones((len(PALETTE), 2), np.float32)
+    for i, c in enumerate(PALETTE):
+        d = np.sqrt(((np.clip(c * f[:, None], 0, 255)[:, None, :] - PALETTE) ** 2).sum(-1))  # (81, 10)
+        ok = d[:, i] + margin < np.delete(d, i, 1).min(1)
+        lo = hi = 40  # f[40] == 1
+        while lo > 0 and ok[lo - 1]:
+            lo -= 1
+        while hi < len(f) - 1 and ok[hi + 1]:
+            hi += 1
+        out[i] = f[lo], f[hi]
+    return out
+
+
+_LIGHT = _safe_light()
+
+
 def held_out_mask() -> np.ndarray:
     """(10, 6) bool: True where a colour+shape pair is kept out of training."""
     m = np.zeros((len(COLOURS), len(SHAPES)), bool)
@@ -81,12 +101,15 @@ class Captions:
 
 
 def _jitter_colours(rng: np.random.Generator, idx: np.ndarray) -> np.ndarray:
-    """Palette colours with per-channel jitter and a brightness change, never leaving their cell."""
+    """Palette colours with per-channel jitter and a brightness change, never leaving their cell,
+    even when lit or shaded anywhere in the colour's _LIGHT range."""
     base = PALETTE[idx]
-    rgb = base * rng.uniform(0.9, 1.06, idx.shape + (1,)) + rng.uniform(-14, 14, idx.shape + (3,))
-    rgb = np.clip(rgb, 0, 255)
-    nearest = ((rgb[..., None, :] - PALETTE) ** 2).sum(-1).argmin(-1)
-    return np.where((nearest == idx)[..., None], rgb, base).astype(np.float32)
+    rgb = np.clip(base * rng.uniform(0.9, 1.06, idx.shape + (1,)) + rng.uniform(-14, 14, idx.shape + (3,)), 0, 255)
+    ok = np.ones(idx.shape, bool)
+    for f in (_LIGHT[idx, 0, None], 1.0, _LIGHT[idx, 1, None]):  # cells are convex: the ends suffice
+        lit = np.clip(rgb * f, 0, 255)
+        ok &= ((lit[..., None, :] - PALETTE) ** 2).sum(-1).argmin(-1) == idx
+    return np.where(ok[..., None], rgb, base).astype(np.float32)
 
 
 def sample_scenes(rng: np.random.Generator, n: int, n_objects: int | None = None,
@@ -174,39 +197,56 @@ def _sdf(shape: int, u: np.ndarray, v: np.ndarray, r: np.ndarray) -> np.ndarray:
     return np.maximum(np.maximum(au, av) - 0.9 * r, bars)
 
 
-def render(scenes: Scenes, size: int = 64) -> np.ndarray:
-    """Pictures of the scenes: uint8 (n, size, size, 3). Pure: the same scenes give the same bytes."""
-    n = len(scenes)
+def _objects(scenes: Scenes, size: int):
+    """Yield (slot, picture indices, coordinates and signed distance in pixels) per slot and shape."""
     t = (np.arange(size, dtype=np.float32) + 0.5) / size
     X, Y = t[None, None, :], t[None, :, None]  # (1, 1, S) and (1, S, 1)
-    s = scenes.bg_style
-    light = (1 + s[:, 0, None, None] * (X - 0.5) * 2 + s[:, 1, None, None] * (Y - 0.5) * 2
-             + s[:, 2, None, None] * np.sin(s[:, 3, None, None] * X + s[:, 4, None, None] * Y
-                                            + s[:, 5, None, None]))
-    img = scenes.bg_rgb[:, None, None, :] * light[..., None]  # (n, S, S, 3)
     for k in range(2):
         present = np.flatnonzero(scenes.obj[:, k, 0] >= 0)
         for shape in range(len(SHAPES)):
             idx = present[scenes.obj[present, k, 1] == shape]
             if len(idx) == 0:
                 continue
-            cx = scenes.xy[idx, k, 0, None, None]
-            cy = scenes.xy[idx, k, 1, None, None]
+            dx = X - scenes.xy[idx, k, 0, None, None]
+            dy = Y - scenes.xy[idx, k, 1, None, None]
             r = scenes.radius[idx, k, None, None]
             ca, sa = np.cos(scenes.angle[idx, k])[:, None, None], np.sin(scenes.angle[idx, k])[:, None, None]
-            dx, dy = X - cx, Y - cy
-            u, v = ca * dx + sa * dy, -sa * dx + ca * dy
-            sd = _sdf(shape, u, v, r) * size  # in pixels
-            alpha = np.clip(0.5 - sd, 0, 1)[..., None]
-            sh = scenes.shade[idx, k]
-            tone = (1 + sh[:, 0, None, None] * dx / r + sh[:, 1, None, None] * dy / r
-                    - np.abs(sh[:, 2, None, None]) * np.sqrt(dx * dx + dy * dy) / r)
-            col = scenes.rgb[idx, k, None, None, :]
-            halo = (scenes.glow[idx, k, None, None] * np.exp(-np.maximum(sd, 0) / (0.05 * size)))[..., None]
-            sub = img[idx]
-            sub = sub + (col - sub) * halo * (1 - alpha)
-            img[idx] = sub + (col * tone[..., None] - sub) * alpha
+            sd = _sdf(shape, ca * dx + sa * dy, -sa * dx + ca * dy, r) * size
+            yield k, idx, dx, dy, r, sd
+
+
+def render(scenes: Scenes, size: int = 64) -> np.ndarray:
+    """Pictures of the scenes: uint8 (n, size, size, 3). Pure: the same scenes give the same bytes."""
+    t = (np.arange(size, dtype=np.float32) + 0.5) / size
+    X, Y = t[None, None, :], t[None, :, None]
+    s = scenes.bg_style
+    light = (1 + s[:, 0, None, None] * (X - 0.5) * 2 + s[:, 1, None, None] * (Y - 0.5) * 2
+             + s[:, 2, None, None] * np.sin(s[:, 3, None, None] * X + s[:, 4, None, None] * Y
+                                            + s[:, 5, None, None]))
+    lo, hi = _LIGHT[scenes.bg, 0, None, None], _LIGHT[scenes.bg, 1, None, None]
+    img = scenes.bg_rgb[:, None, None, :] * np.clip(light, lo, hi)[..., None]  # (n, S, S, 3)
+    for k, idx, dx, dy, r, sd in _objects(scenes, size):
+        alpha = np.clip(0.5 - sd, 0, 1)[..., None]  # antialiased edge, one pixel wide
+        sh = scenes.shade[idx, k]
+        tone = (1 + sh[:, 0, None, None] * dx / r + sh[:, 1, None, None] * dy / r
+                - np.abs(sh[:, 2, None, None]) * np.sqrt(dx * dx + dy * dy) / r)
+        colour = scenes.obj[idx, k, 0]
+        tone = np.clip(tone, _LIGHT[colour, 0, None, None], _LIGHT[colour, 1, None, None])
+        col = scenes.rgb[idx, k, None, None, :]
+        halo = (scenes.glow[idx, k, None, None] * np.exp(-np.maximum(sd, 0) / (0.05 * size)))[..., None]
+        sub = img[idx]
+        sub = sub + (col - sub) * halo * (1 - alpha)
+        img[idx] = sub + (col * tone[..., None] - sub) * alpha
     return np.clip(img + 0.5, 0, 255).astype(np.uint8)
+
+
+def masks(scenes: Scenes, size: int = 64) -> np.ndarray:
+    """(n, 2, size, size) bool: where each object is visible (slot 1 is drawn over slot 0)."""
+    out = np.zeros((len(scenes), 2, size, size), bool)
+    for k, idx, _, _, _, sd in _objects(scenes, size):
+        out[idx, k] = sd < 0
+    out[:, 0] &= ~out[:, 1]
+    return out
 
 
 def describe(scenes: Scenes, rng: np.random.Generator, full: bool = False) -> Captions:
