@@ -11,7 +11,7 @@ from tests.conftest import small_setup
 from tests.test_audio_input import write_wav
 from vj.audio import AudioInput, Features, controls
 from vj.audio.modulation import NOISE_ROUTE, Router, build_routes
-from vj.setup import SetupError, parse_setup
+from vj.setup import SETUPS_DIR, SetupError, apply_to_store, load_setup, parse_setup
 from vj.show import build_show
 
 DISPLAY_LIKE = [  # a stand-in for the display's rows, so these tests do not need the window code
@@ -156,3 +156,17 @@ def _wait(condition, timeout: float = 5.0) -> bool:
             return True
         time.sleep(0.005)
     return False
+
+
+@pytest.mark.parametrize("name", sorted(p.stem for p in SETUPS_DIR.glob("*.toml")))
+def test_shipped_setups_audio_routes_compile(name):
+    """Every shipped show's [[audio.route]] rows name real parameters of the whole app's table."""
+    from vj.tables import app_store
+    setup = load_setup(name)
+    store = app_store()
+    apply_to_store(setup, store)
+    audio = AudioInput.from_setup(setup, store)
+    if name == "audio":
+        assert [(r.source, r.target) for r in audio.router.routes] == [
+            ("energy", "noise"), ("bass", "temperature"), ("onset", "flash"), ("high", "hue")]
+        assert audio.make_source is not None and store.snapshot()["audio.noise.depth"] == 1.5

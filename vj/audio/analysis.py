@@ -5,7 +5,7 @@ signals. Per block (10 ms by default) it computes:
 
 - `rms` and `db`: the block's RMS level and its dBFS (20 log10 RMS; a full-scale sine reads -3).
 - `energy`, `bass`, `mid`, `high`: levels after automatic gain, gate and envelope, in 0..1. Bands
-  are measured on an FFT of the last ~43 ms: bass 20-250 Hz (kick, bass line), mid 250-4000 Hz
+  are measured on an FFT of the last ~21 ms: bass 20-250 Hz (kick, bass line), mid 250-4000 Hz
   (voice, snare body, most instruments), high 4000-16000 Hz (hats, cymbals, air).
 - `onset` (a hit): spectral flux (how much the log spectrum grew since the last block) above an
   adaptive threshold (its recent mean times a factor set by the sensitivity). `onset` jumps to 1 at
@@ -17,12 +17,13 @@ at -40 dBFS and a club at -6 dBFS both move the picture, while the music's own d
 a drop) still show. Levels below `gate_db` read 0 and leave the references alone, so silence stays
 dark instead of being amplified into noise.
 
-The FFT window is asymmetric: a long rising half-Hann and a falling half-Hann one block long, so the
-newest block weighs about three times more than under a plain Hann window (a hit shows in the
-block it arrives in) while the leakage stays low (a 60 Hz sine leaks about -53 dB into the mids).
+The FFT window is asymmetric: a rising half-Hann, then a falling half-Hann one block long, so its
+peak sits at the start of the newest block rather than half a window back (a hit shows in the block
+it arrives in or the next, whatever the block size) while the leakage stays low (a 60 Hz sine leaks
+about -53 dB into the mids).
 
 Every array is allocated once in `__init__` and `process()` writes into them with `out=`; only
-numpy's FFT allocates its own work buffer (about 34 kB at 2048 points) per call. That is fine on the
+numpy's FFT allocates its own work buffer (about 17 kB at 1024 points) per call. That is fine on the
 service's audio thread, and one reason analysis is not run inside the PortAudio callback.
 """
 from __future__ import annotations
@@ -42,7 +43,7 @@ SILENCE_DB = -120.0
 class AnalysisConfig:
     samplerate: int
     block: int                     # samples per block (the analysis and publish rate)
-    window_s: float = 0.043        # FFT window; rounded to a power of two (2048 at 48 kHz)
+    window_s: float = 0.021        # FFT window; rounded to a power of two (1024 at 44.1 and 48 kHz)
     gate_db: float = -60.0         # levels below this read 0 (a soft knee `gate_knee_db` wide)
     gate_knee_db: float = 6.0
     agc_init_db: float = -20.0     # starting reference; the fixed one when auto-gain is off

@@ -59,7 +59,6 @@ class AudioInput:
         self._after_loss = False
         self.analyzer: Analyzer | None = None
         self.problem: str | None = None   # the current one-sentence trouble, for the HUD and tests
-        self.blocks = 0
         self.listener_errors = 0
         self._listeners: list[Listener] = []
         self._published: dict[str, float] = {}
@@ -67,10 +66,9 @@ class AudioInput:
         self._thread: threading.Thread | None = None
 
     @classmethod
-    def from_setup(cls, setup: Setup, store: ParamStore, device: str | None = None,
-                   file: str | None = None) -> "AudioInput":
+    def from_setup(cls, setup: Setup, store: ParamStore) -> "AudioInput":
         """The service for a setup's [audio] section; routes are checked now (SetupError if wrong)."""
-        return cls(store, source_factory(setup, device, file), build_routes(setup.audio.route, store, setup.label))
+        return cls(store, source_factory(setup), build_routes(setup.audio.route, store, setup.label))
 
     def add_listener(self, fn: Listener) -> None:
         self._listeners.append(fn)
@@ -90,10 +88,6 @@ class AudioInput:
             self._thread.join(5.0)
             self._thread = None
         self._close()
-
-    @property
-    def running(self) -> bool:
-        return self.source is not None
 
     # -- the audio thread ------------------------------------------------------------------------
     def _run(self) -> None:
@@ -155,8 +149,7 @@ class AudioInput:
                           snap["audio.release"] / 1000, snap["audio.sensitivity"])
             features = analyzer.process(block, t)
             self._publish(features)
-            self.router.apply(features, self.store.snapshot())
-            self.blocks += 1
+            self.router.apply(features, snap)
             for fn in self._listeners:
                 try:
                     fn(block, t, source.samplerate)
@@ -208,21 +201,17 @@ class AudioInput:
         self.problem = sentence
 
 
-def source_factory(setup: Setup, device: str | None = None, file: str | None = None
-                   ) -> Callable[[], AudioSource] | None:
-    """A function making a fresh source for the setup's [audio] (or the command line's override).
+def source_factory(setup: Setup) -> Callable[[], AudioSource] | None:
+    """A function making a fresh source for the setup's [audio]; None when it names no input.
 
     A file wins over a device. A relative file path is looked up beside the setup file first.
-    None when there is no audio input at all.
     """
     a: AudioSetup = setup.audio
-    device = a.device if device is None else device
-    file = a.file if file is None else file
-    if file:
-        path = Path(file).expanduser()
+    if a.file:
+        path = Path(a.file).expanduser()
         if not path.is_absolute() and setup.path is not None and (setup.path.parent / path).is_file():
             path = setup.path.parent / path
         return lambda: FileSource(path, a.block_ms, loop=a.loop, play=a.play)
-    if device:
-        return lambda: DeviceSource(device, a.block_ms, a.samplerate)
+    if a.device:
+        return lambda: DeviceSource(a.device, a.block_ms, a.samplerate)
     return None

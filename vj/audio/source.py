@@ -73,8 +73,8 @@ class BlockRing:
 class AudioSource:
     """Base class: a stream of blocks into `self.ring`. Backends override `_open` and `_close`.
 
-    `_open` must set `samplerate`, `channels`, `block` and call `self._make_ring()` before
-    sound flows; `latency` is the input latency in seconds when the backend knows it.
+    `_open` calls `self._make_ring(samplerate, channels)` (which sets `samplerate`, `channels` and
+    `block`) before sound flows, and sets `latency` (input latency, seconds) when it knows it.
     """
 
     kind = "source"
@@ -335,7 +335,7 @@ class FileSource(AudioSource):
             for data in self._blocks():
                 captured = start + n * block_s
                 if self._out is not None:
-                    self._out.write(data)  # blocks while the sound card's buffer is full
+                    self._play(data)
                 else:
                     wait = captured + block_s - self.clock()  # a block "arrives" once its last sample is in
                     if wait > 0:
@@ -347,6 +347,14 @@ class FileSource(AudioSource):
             self.ended = True
         except Exception as e:  # a corrupt file in the middle: stop with one sentence, keep the show
             self.failure = f"decoding failed ({e})"
+
+    def _play(self, data: np.ndarray) -> None:
+        """Play a block out; blocks while the sound card's buffer is full, which paces the file."""
+        try:
+            self._out.write(data)
+        except Exception as e:  # the output vanished: keep analysing, paced by the clock from now on
+            log.warning("Audio file %r can no longer be heard (%s); the picture still follows it.", self.name, e)
+            self._out = None
 
     def _close(self) -> None:
         self._stop.set()
