@@ -166,11 +166,11 @@ def test_device_that_disappears_is_reopened_when_it_returns(fake_portaudio, capl
             assert store.snapshot()["noise"] == 1.0  # the routes let go: the base value is back
             lost = ("Audio input 'USB Audio Mic' stopped (its stream stopped (unplugged, or a PortAudio error)); "
                     "the show goes on without audio and reopens it when it returns.")
-            assert audio.problem == lost
+            assert audio.problem == lost and audio.warnings == [f"AUDIO: {lost}"]  # on the HUD too
             time.sleep(0.2)                          # retries meanwhile, quietly
             fake_portaudio.append(MIC)               # plugged back in
             assert wait_for(lambda: store.snapshot()["audio.active"] and store.snapshot()["audio.energy"] > 0.3)
-            assert audio.problem is None
+            assert audio.problem is None and audio.warnings == []
         finally:
             audio.stop()
     warnings = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]

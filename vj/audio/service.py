@@ -49,8 +49,10 @@ class AudioInput:
     """
 
     def __init__(self, store: ParamStore, make_source: Callable[[], AudioSource] | None,
-                 routes: list | None = None, retry_s: float = 2.0, watchdog_s: float = 1.0) -> None:
+                 routes: list | None = None, retry_s: float = 2.0, watchdog_s: float = 1.0,
+                 warnings: list[str] | None = None) -> None:
         self.store = store
+        self.warnings = warnings if warnings is not None else []  # the HUD's list: our trouble shows there
         self.make_source = make_source
         self.router = Router(store, routes if routes is not None else build_routes((), store))
         self.retry_s, self.watchdog_s = retry_s, watchdog_s
@@ -66,9 +68,13 @@ class AudioInput:
         self._thread: threading.Thread | None = None
 
     @classmethod
-    def from_setup(cls, setup: Setup, store: ParamStore) -> "AudioInput":
-        """The service for a setup's [audio] section; routes are checked now (SetupError if wrong)."""
-        return cls(store, source_factory(setup), build_routes(setup.audio.route, store, setup.label))
+    def from_setup(cls, setup: Setup, store: ParamStore, warnings: list[str] | None = None) -> "AudioInput":
+        """The service for a setup's [audio] section; routes are checked now (SetupError if wrong).
+
+        `warnings` is the HUD's list (Show.warnings): the current trouble is kept in it while it lasts.
+        """
+        return cls(store, source_factory(setup), build_routes(setup.audio.route, store, setup.label),
+                   warnings=warnings)
 
     def add_listener(self, fn: Listener) -> None:
         self._listeners.append(fn)
@@ -117,7 +123,8 @@ class AudioInput:
             return False
         if self.problem:
             log.warning("%s is back; audio drives the picture again.", source.describe())
-        self.problem, self._after_loss = None, False
+        self._set_problem(None)
+        self._after_loss = False
         self.source, self.ring = source, ring
         self.analyzer = Analyzer(AnalysisConfig(source.samplerate, ring.block))
         self._last_block = time.perf_counter()
@@ -198,7 +205,14 @@ class AudioInput:
             return
         if sentence != self.problem:
             log.warning(sentence, exc_info=exc_info)
+        self._set_problem(sentence)
+
+    def _set_problem(self, sentence: str | None) -> None:
+        if self.problem and f"AUDIO: {self.problem}" in self.warnings:
+            self.warnings.remove(f"AUDIO: {self.problem}")
         self.problem = sentence
+        if sentence:
+            self.warnings.append(f"AUDIO: {sentence}")
 
 
 def source_factory(setup: Setup) -> Callable[[], AudioSource] | None:
