@@ -19,7 +19,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections import deque
+import warnings
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any, Callable
@@ -40,7 +40,6 @@ log = logging.getLogger(__name__)
 
 AUDIO_FRESH_S = 2.0  # sound seen this recently means the input is live: give the take a sound track
 FLIGHT_GRACE_S = 0.5  # after `record` turns off, how long the last pictures may take off the GPU
-COMMON_RATES = (24, 25, 30, 48, 50, 60, 72, 75, 90, 100, 120, 144, 165, 240)
 SAME_CLOCK_S = 0.5   # a display time this close to perf_counter() is on perf_counter's clock
 
 
@@ -69,7 +68,7 @@ class Recorder:
         self.show = show
         self.store = show.store
         self.cfg = show.setup.record
-        self._display_times: deque[float] = deque(maxlen=61)
+        self._monitor_rate: float | None = None          # looked up on the main thread (GLFW)
         self._reader_factory = reader_factory
         self._reader: FramebufferReader | None = None   # main thread only (GL)
         self._reader_take: Take | None = None
@@ -121,7 +120,8 @@ class Recorder:
     # -- inputs ------------------------------------------------------------------------------------
     def on_output(self, fbo: Any, t: float) -> None:
         """Frame sink (main thread, every display frame): read the output back without waiting."""
-        self._display_times.append(t)
+        if self._monitor_rate is None:
+            self._monitor_rate = monitor_refresh_rate()
         take = self._take
         if take is not self._reader_take:
             self._switch_reader(take)
@@ -131,6 +131,9 @@ class Recorder:
             now = time.perf_counter()
             take.offset = -take.p0 if abs(t - now) < SAME_CLOCK_S else (now - take.p0) - t
         if take.video is None:
+            if not self.cfg.fps:  # the take began before the first frame: the monitor is known now
+                take.rate = self.display_rate()
+                take.clock = PictureClock(take.rate)
             take.video = VideoRecording(take.paths.video, self._format(take, fbo.size), self._fault)
         if self._reader is None:
             self._reader = self._reader_factory(fbo.ctx)
@@ -213,14 +216,8 @@ class Recorder:
         self._reader_take = take
 
     def display_rate(self) -> float:
-        """Frames per second of the display, measured from the frames seen (a common rate when close)."""
-        times = list(self._display_times)
-        gaps = sorted(b - a for a, b in zip(times, times[1:]) if b > a)
-        if not gaps:
-            return float(getattr(self.show.setup.display, "fps", 60.0))
-        measured = 1.0 / gaps[len(gaps) // 2]
-        common = min(COMMON_RATES, key=lambda r: abs(r - measured))
-        return float(common) if abs(common - measured) < 0.03 * common else round(measured, 2)
+        """The display's nominal rate: the monitor's refresh, else the setup's [display] fps."""
+        return self._monitor_rate or float(getattr(self.show.setup.display, "fps", 60.0))
 
     def _format(self, take: Take, size: tuple[int, int]) -> VideoFormat:
         rate = Fraction(take.rate).limit_denominator(1001)
@@ -242,3 +239,16 @@ class Recorder:
     def _part_fault(self, sentence: str) -> None:
         """The timeline or the frame copy failed: say so; the video goes on."""
         self.store.set("record.error", sentence, "app")
+
+
+def monitor_refresh_rate() -> float:
+    """Refresh rate of the monitor of the current GL context's window; 0.0 where unknown (Xvfb, no GLFW)."""
+    try:
+        import glfw
+        with warnings.catch_warnings():  # pyGLFW reports "not initialized" as a warning or an error
+            warnings.simplefilter("ignore")
+            window = glfw.get_current_context()
+            monitor = (glfw.get_window_monitor(window) or glfw.get_primary_monitor()) if window else None
+            return float(glfw.get_video_mode(monitor).refresh_rate) if monitor else 0.0
+    except Exception:  # GLFW not initialized (offscreen contexts) or no monitor: unknown
+        return 0.0

@@ -71,6 +71,7 @@ class TimelineWriter:
         self.clock, self.t0 = clock, t0
         self.on_fault = on_fault
         self.events = 0
+        self.frames_seen = 0
         self.error: str | None = None
         self._queue: queue.SimpleQueue[dict] = queue.SimpleQueue()
         # The last value written per numeric parameter: an effective value that differs was modulated.
@@ -143,6 +144,7 @@ class TimelineWriter:
         for frame in self.show.bus.since(self._bus_seq, final_only=True):
             self._queue.put({"kind": "frame", "index": frame.index, "t": round(self.clock() - self.t0, 4),
                              "it": frame.stats.get("iterations", self.show.generator.iterations)})
+            self.frames_seen += 1
         self._bus_seq = self.show.bus.seq
         seed = self.show.generator.seed
         if seed != self._seed:
