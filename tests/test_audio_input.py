@@ -270,3 +270,34 @@ def test_file_loops(tmp_path):
     finally:
         src.close()
     assert all(b is not None for b in blocks) and not src.ended
+
+
+def test_file_plays_out_when_an_output_exists_and_survives_losing_it(tmp_path, monkeypatch, caplog):
+    written = []
+
+    class FakeOutputStream:
+        def __init__(self, samplerate, channels, blocksize, dtype, latency):
+            assert (samplerate, channels, blocksize) == (SR, 1, 480)
+
+        def start(self):
+            pass
+
+        def write(self, data):
+            if len(written) == 5:
+                raise sd.PortAudioError("Output device unavailable")
+            written.append(data.copy())
+
+        def close(self):
+            pass
+
+    monkeypatch.setattr(sd, "OutputStream", FakeOutputStream)
+    path = write_wav(tmp_path / "out.wav", 0.1 * np.ones(SR // 5), SR)  # 0.2 s: 20 blocks
+    src = FileSource(path, block_ms=10, loop=False, play=True)
+    ring = src.open()
+    with caplog.at_level(logging.WARNING):
+        got = [ring.pop(timeout=1.0) for _ in range(20)]
+    src.close()
+    assert all(g is not None for g in got) and src.ended  # every block analysed, heard or not
+    assert len(written) == 5 and np.allclose(written[0], 0.1, atol=1e-3)
+    assert [r.getMessage() for r in caplog.records] == [
+        "Audio file 'out.wav' can no longer be heard (Output device unavailable); the picture still follows it."]

@@ -125,7 +125,6 @@ class Features:
     onsets: int = 0         # hits since the analyzer started
     hit: bool = False       # a hit in this very block
     flux: float = 0.0
-    gain_db: float = 0.0    # automatic gain on the overall level (reference to target)
 
 
 def db_of(power: float) -> float:
@@ -205,7 +204,6 @@ class Analyzer:
         power = float(np.dot(mono, mono)) / frames
         f.t, f.rms, f.db = t, math.sqrt(power), db_of(power)
         f.energy = self.envelopes["energy"].step(self.overall.read(f.db, dt, self.auto_gain, c.agc_floor_db), dt)
-        f.gain_db = 20.0 * math.log10(c.target) - (self.overall.ref_db if self.auto_gain else c.agc_init_db)
 
         # spectrum of the last n_fft samples
         buf = self._buf

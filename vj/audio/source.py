@@ -335,7 +335,8 @@ class FileSource(AudioSource):
             for data in self._blocks():
                 captured = start + n * block_s
                 if self._out is not None:
-                    self._play(data)
+                    self._play(data)  # the sound card's clock paces the file: stamp by arrival, as a device
+                    captured = self.clock() - block_s
                 else:
                     wait = captured + block_s - self.clock()  # a block "arrives" once its last sample is in
                     if wait > 0:
