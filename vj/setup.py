@@ -109,7 +109,7 @@ class AudioSetup:  # owned by vj/audio/
 class RecordSetup:  # owned by vj/record/
     folder: str = opt("recordings", "where recordings go (relative to the setup file)")
     fps: float = opt(0.0, "frames per second of the video (0: the display's refresh rate)", 0, 240)
-    preset: str = opt("veryfast", "x264 speed: faster presets drop fewer frames on a busy machine, files grow",
+    preset: str = opt("superfast", "x264 speed: faster presets drop fewer frames on a busy machine, files grow",
                       choices=("ultrafast", "superfast", "veryfast", "faster", "fast", "medium"))
     crf: int = opt(20, "x264 quality: 18 looks lossless, 23 is x264's default, higher is smaller", 0, 51)
     audio: bool = opt(True, "mux the audio input (microphone or [audio] file) into the video when there is one")

@@ -20,6 +20,7 @@ log = logging.getLogger(__name__)
 
 # Preferred encoders, best first; the first one PyAV's FFmpeg can encode with is used.
 H264_ENCODERS = ("libx264", "libopenh264", "mpeg4")
+PIXEL_FORMATS = {3: "rgb24", 4: "rgba"}  # by channel count of the pictures handed in
 
 
 @dataclass(frozen=True)
@@ -29,7 +30,7 @@ class VideoFormat:
     height: int
     rate: Fraction | int = 60
     codec: str = "h264"          # h264 (best available encoder), or an FFmpeg encoder name (ffv1, ...)
-    preset: str = "veryfast"     # x264 speed/size trade-off; faster presets drop fewer frames
+    preset: str = "superfast"    # x264 speed/size trade-off; faster presets drop fewer frames
     crf: int = 20                # x264 constant quality: 0 lossless, 18 visually lossless, 23 default
     keyframe_s: float = 1.0      # seconds between keyframes: at most this much is lost in a crash
     audio_rate: int = 0          # samples per second of the sound stream; 0: no sound
@@ -105,9 +106,9 @@ class VideoFile:
         return self._audio is not None
 
     def write_picture(self, rgb: np.ndarray, pts: int) -> None:
-        """Encode one (H, W, 3) uint8 RGB picture, row 0 at the top, at `pts` (in 1/rate units)."""
+        """Encode one (H, W, 3) RGB or (H, W, 4) RGBA uint8 picture, row 0 at the top, at `pts` (1/rate units)."""
         rgb = np.ascontiguousarray(self._fit(rgb))  # read-back pictures arrive as flipped views
-        frame = av.VideoFrame.from_ndarray(rgb, format="rgb24")
+        frame = av.VideoFrame.from_ndarray(rgb, format=PIXEL_FORMATS[rgb.shape[2]])
         frame = frame.reformat(format=self._video.pix_fmt)
         frame.pts = pts
         self._mux(self._video.encode(frame))
@@ -153,7 +154,7 @@ class VideoFile:
         if 0 <= h - self.height <= 1 and 0 <= w - self.width <= 1:
             return rgb[:self.height, :self.width]  # odd size: drop the last row/column
         # The window was resized mid-recording: scale to the file's size.
-        frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(rgb), format="rgb24")
+        frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(rgb), format=PIXEL_FORMATS[rgb.shape[2]])
         return frame.reformat(width=self.width, height=self.height).to_ndarray()
 
     def _channels(self, block: np.ndarray) -> np.ndarray:

@@ -62,7 +62,7 @@ class GeneratorFrameWriter:
                 self.bus.wait_after(self._seq, timeout=0.05, final_only=True)
         except OSError as e:
             self.error = (f"Saving generator frames stopped: {self.path} cannot be written "
-                          f"({e.strerror or e}); the video goes on recording.")
+                          f"({e.strerror or e}); the recording goes on without them.")
             log.error(self.error)
             self.on_fault(self.error)
         finally:

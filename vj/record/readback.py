@@ -24,19 +24,19 @@ class FramebufferReader:
         self._size: tuple[int, int] | None = None
 
     def push(self, fbo: moderngl.Framebuffer, tag: Any) -> None:
-        """Queue a copy of `fbo`'s colour pixels (RGB, bottom row first, as GL stores them)."""
+        """Queue a copy of `fbo`'s colour pixels (RGBA: the format GL stores, so no per-pixel conversion)."""
         size = tuple(fbo.size)
         if size != self._size:  # first push, or the window was resized: buffers of the new size
             for buf in self._free:
                 buf.release()
             self._free.clear()
             self._size = size
-        buf = self._free.pop() if self._free else self.ctx.buffer(reserve=size[0] * size[1] * 3)
-        fbo.read_into(buf, components=3, alignment=1)
+        buf = self._free.pop() if self._free else self.ctx.buffer(reserve=size[0] * size[1] * 4)
+        fbo.read_into(buf, components=4, alignment=1)
         self._pending.append((buf, size, tag))
 
     def ready(self) -> list[tuple[np.ndarray, Any]]:
-        """Pictures whose copies were queued at least `lag` pushes ago, oldest first, top row first."""
+        """(H, W, 4) RGBA pictures queued at least `lag` pushes ago, oldest first, top row first."""
         out = []
         while len(self._pending) > self.lag:
             out.append(self._take())
@@ -59,7 +59,7 @@ class FramebufferReader:
 
     def _take(self) -> tuple[np.ndarray, Any]:
         buf, (w, h), tag = self._pending.popleft()
-        pixels = np.frombuffer(buf.read(), np.uint8).reshape(h, w, 3)[::-1]
+        pixels = np.frombuffer(buf.read(), np.uint8).reshape(h, w, 4)[::-1]
         if (w, h) == self._size:
             self._free.append(buf)
         else:

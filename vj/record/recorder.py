@@ -16,12 +16,15 @@ the take's first frame.
 """
 from __future__ import annotations
 
+import errno
 import logging
+import os
 import threading
 import time
 import warnings
 from dataclasses import dataclass, field
 from fractions import Fraction
+from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
@@ -165,11 +168,20 @@ class Recorder:
 
     # -- takes -------------------------------------------------------------------------------------
     def _begin(self) -> None:
+        if self._take is not None:
+            return
+        frames_kind = self.cfg.generator_frames
+        paths = take_paths(self.show.setup, frames_kind=frames_kind)
+        problem = folder_problem(paths.video.parent)
+        if problem:
+            log.error(problem)
+            # Not from inside this listener: the store's other listeners (OSC feedback) would hear
+            # `record` go off before they hear it go on.
+            threading.Thread(target=self._fault, args=(problem,), name="record-fault", daemon=True).start()
+            return
         with self._lock:
             if self._take is not None:
                 return
-            frames_kind = self.cfg.generator_frames
-            paths = take_paths(self.show.setup, frames_kind=frames_kind)
             rate = self.cfg.fps or self.display_rate()
             take = Take(paths, time.perf_counter(), rate, self._audio_format())
             clock = time.perf_counter
@@ -237,8 +249,10 @@ class Recorder:
         self.store.set("record", False, "recorder")
 
     def _part_fault(self, sentence: str) -> None:
-        """The timeline or the frame copy failed: say so; the video goes on."""
-        self.store.set("record.error", sentence, "app")
+        """The timeline or the frame copy failed: say so (unless the video's own failure says more)."""
+        take = self._take or self._last
+        if take is None or take.video is None or take.video.error is None:
+            self.store.set("record.error", sentence, "app")
 
 
 def monitor_refresh_rate() -> float:
@@ -252,3 +266,15 @@ def monitor_refresh_rate() -> float:
             return float(glfw.get_video_mode(monitor).refresh_rate) if monitor else 0.0
     except Exception:  # GLFW not initialized (offscreen contexts) or no monitor: unknown
         return 0.0
+
+
+def folder_problem(folder: Path) -> str | None:
+    """One sentence if recordings cannot be written in `folder` (made if missing), else None."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        if not os.access(folder, os.W_OK):
+            raise PermissionError(errno.EACCES, "permission denied")
+    except OSError as e:
+        return (f"Recording could not start: cannot write in {folder} ({e.strerror or e}); "
+                "make the folder writable or set another [record] folder in the setup.")
+    return None

@@ -121,7 +121,7 @@ class TimelineWriter:
                     self.show.bus.wait_after(self._bus_seq, timeout=POLL_S, final_only=True)
         except OSError as e:
             self.error = (f"Timeline stopped: {self.path} cannot be written ({e.strerror or e}); "
-                          "the video goes on recording.")
+                          "the recording goes on without it.")
             log.error(self.error)
             self.on_fault(self.error)
 

@@ -59,6 +59,7 @@ class VideoRecording:
         self.on_fault = on_fault
         self.rate = float(fmt.rate)
         self.dropped = 0
+        self.encode_s = 0.0      # wall time spent encoding pictures on this thread (bench.record)
         self.error: str | None = None
         self._pictures: queue.Queue[tuple[np.ndarray, int]] = queue.Queue(max_pictures)
         self._sound: queue.Queue[tuple[np.ndarray, float]] = queue.Queue(512)
@@ -130,7 +131,9 @@ class VideoRecording:
                     self._place_sound()
                     continue
                 self._place_sound()
+                started = time.perf_counter()
                 self._file.write_picture(pixels, index)
+                self.encode_s += time.perf_counter() - started
                 self._last_index = index
                 self._keep_sound_moving()
             self._finish_sound()

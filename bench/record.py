@@ -1,0 +1,141 @@
+"""What recording costs the live show: encode time per frame and dropped frames.
+
+    python -m bench.record [--seconds 8] [--size 1280x720] [--preset veryfast] [--no-generator]
+
+Runs the live window on a private Xvfb screen (re-running itself under xvfb-run) with a 1280x720
+output picture at 60 Hz and the generator painting (the tiny test model: the CPU is shared the
+way a show shares it). Measures the same span twice, without and then with recording: display
+rate, process CPU per display frame, then the recorder's main-thread cost per frame (read-back),
+the encoder thread's time per picture, pictures written and dropped. Prints one JSON line.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+TINY_MODEL = ROOT / "tests" / "data" / "tiny-clip.json"
+
+
+def parse() -> argparse.Namespace:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--seconds", type=float, default=8.0, help="each measured span (after a 3 s warm-up)")
+    ap.add_argument("--size", default="1280x720", help="output picture (and window) size")
+    ap.add_argument("--preset", default="superfast", help="x264 preset ([record] preset)")
+    ap.add_argument("--no-generator", action="store_true", help="the display alone, no painting")
+    return ap.parse_args()
+
+
+def cpu_s() -> float:
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+
+
+def percentile(values: list[float], q: float) -> float:
+    s = sorted(values)
+    return s[min(len(s) - 1, max(0, round(q / 100 * (len(s) - 1))))] if s else 0.0
+
+
+def main() -> None:
+    a = parse()
+    if os.environ.get("VJ_BENCH_XVFB") != "1":  # always a private screen: comparable runs
+        if shutil.which("xvfb-run") is None:
+            sys.exit("bench.record needs xvfb-run (apt-get install xvfb)")
+        env = {**os.environ, "VJ_BENCH_XVFB": "1"}
+        os.execvpe("xvfb-run", ["xvfb-run", "-a", "-s", f"-screen 0 {a.size}x24", sys.executable, "-m",
+                                "bench.record", *sys.argv[1:]], env)
+
+    import logging
+    logging.basicConfig(level=logging.WARNING)
+    import open_clip  # noqa: F401  (before the GL context: triton's LLVM and Mesa's collide otherwise)
+    from vj.app import build
+    from vj.display import DisplayApp, LiveClock
+    from vj.setup import parse_setup
+
+    width, height = (int(x) for x in a.size.split("x"))
+    folder = tempfile.mkdtemp(prefix="bench-record-")
+    setup = parse_setup({
+        "name": "bench", "model": {"name": str(TINY_MODEL), "fallback": False},
+        "generator": {"width": 128, "height": 72, "scale": 2},
+        "display": {"width": width, "height": height, "output_width": width, "output_height": height},
+        "params": {"iterations": 4, "first_iterations": 4, "views": 2, "hud": False},
+        "prompts": [{"text": "a red circle"}, {"text": "a blue square"}],
+        "record": {"folder": folder, "preset": a.preset, "fps": 60.0},
+    }, "<bench>")
+    show, services = build(setup)
+    recorder = next(s for s in services if hasattr(s, "on_output"))
+    app = DisplayApp(show, clock=LiveClock(60, pace=True))
+    sink_s: list[float] = []
+
+    def timed_sink(fbo, t):
+        started = time.perf_counter()
+        recorder.on_output(fbo, t)
+        sink_s.append(time.perf_counter() - started)
+    app.sinks.append(timed_sink)
+    show.store.set("mode", "schedule")
+    if not a.no_generator:
+        show.generator.start()
+
+    def span() -> dict:
+        frames0, cpu0, t0 = app.frames, cpu_s(), time.perf_counter()
+        app.run(a.seconds)
+        frames, elapsed = app.frames - frames0, time.perf_counter() - t0
+        return {"display_fps": round(frames / elapsed, 1),
+                "cpu_ms_per_display_frame": round(1000 * (cpu_s() - cpu0) / max(1, frames), 2)}
+
+    try:
+        app.run(3.0)                                   # warm-up: model, shaders, caches
+        baseline = span()
+        show.store.set("record", True, "bench")
+        sink_s.clear()
+        recording = span()
+        show.store.set("record", False, "bench")
+        recorder.stop()
+    finally:
+        show.generator.stop()
+        app.close()
+    take = recorder.take
+    video = take.video
+    alone = {preset: encode_alone(take.paths.video, preset) for preset in ("ultrafast", "superfast", "veryfast")}
+    print(json.dumps({
+        "size": a.size, "fps": 60, "preset": a.preset, "generator": not a.no_generator,
+        "seconds": a.seconds, "cpus": os.cpu_count(),
+        "without_recording": baseline,
+        "recording": recording,
+        "readback_ms_per_frame": {"mean": round(1000 * sum(sink_s) / max(1, len(sink_s)), 3),
+                                  "p99": round(1000 * percentile(sink_s, 99), 3)},
+        "encode_ms_per_frame": round(1000 * video.encode_s / max(1, video.written), 2),
+        "pictures_written": video.written, "pictures_dropped": video.dropped,
+        "dropped_percent": round(100 * video.dropped / max(1, video.written + video.dropped), 1),
+        "file_mb": round(take.paths.video.stat().st_size / 1e6, 2), "file": str(take.paths.video),
+        "encode_alone": alone,
+    }))
+
+
+def encode_alone(recorded: Path, preset: str, n: int = 90) -> dict:
+    """The recorded pictures encoded again with nothing else running: the encoder's own cost per frame."""
+    import av
+    from vj.record.encoder import VideoFile, VideoFormat
+    with av.open(str(recorded)) as box:
+        pictures = [f.to_ndarray(format="rgb24") for _, f in zip(range(n), box.decode(video=0))]
+    h, w = pictures[0].shape[:2]
+    out = Path(tempfile.mkdtemp(prefix="bench-encode-")) / f"{preset}.mkv"
+    cpu0, t0 = cpu_s(), time.perf_counter()
+    f = VideoFile(out, VideoFormat(w, h, 60, preset=preset))
+    for i, p in enumerate(pictures):
+        f.write_picture(p, i)
+    f.close()
+    return {"wall_ms_per_frame": round(1000 * (time.perf_counter() - t0) / len(pictures), 2),
+            "cpu_ms_per_frame": round(1000 * (cpu_s() - cpu0) / len(pictures), 2),
+            "kb_per_frame": round(out.stat().st_size / 1024 / len(pictures), 1)}
+
+
+if __name__ == "__main__":
+    main()
