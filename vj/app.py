@@ -32,12 +32,15 @@ def app_tables() -> list[tuple[list, list]]:
     from .display import controls as display; tables.append((display.SPECS, display.ACTIONS))
     from .audio import controls as audio; tables.append((audio.SPECS, audio.ACTIONS))
     from .record import controls as record; tables.append((record.SPECS, record.ACTIONS))
+    from .midi import controls as midi; tables.append((midi.SPECS, midi.ACTIONS))
     return tables
 
 
 def build_services(show: Show) -> list[Service]:
     """The show's background parts, one line each."""
     services: list[Service] = []
+    from .osc import OscServer; services.append(OscServer.from_setup(show.setup, show.store))
+    from .midi import MidiInput; services.append(MidiInput.from_setup(show.setup, show.store))
     from .audio import AudioInput; services.append(AudioInput.from_setup(show.setup, show.store, show.warnings))
     from .record import Recorder; services.append(Recorder.for_show(show, services))  # after audio: taps it
     return services

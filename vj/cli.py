@@ -74,6 +74,7 @@ def _audio_args(a: argparse.Namespace, setup) -> None:
 # `vj devices`: one (title, "module:function") row per kind of device; the function returns lines.
 DEVICE_LISTS = [
     ("monitors", "vj.display.window:list_monitors"),
+    ("MIDI inputs", "vj.midi.tools:list_ports"),
     ("audio inputs", "vj.audio.source:device_lines"),
 ]
 
@@ -89,6 +90,21 @@ def _devices(a: argparse.Namespace) -> None:
             lines = [f"(none: {e})"]
         for line in lines or ["(none found)"]:
             print(f"  {line}")
+
+
+def _osc_spec(a: argparse.Namespace) -> None:
+    from .osc.spec import markdown
+    text = markdown()
+    if a.out:
+        Path(a.out).write_text(text, encoding="utf-8")
+        print(f"wrote {a.out}")
+    else:
+        print(text, end="")
+
+
+def _midi_learn(a: argparse.Namespace) -> None:
+    from .midi.tools import learn_from_device
+    print(learn_from_device(load_setup(a.setup), a.name, a.timeout))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -116,6 +132,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     m = sub.add_parser("models", help="list model specs open_clip knows")
     m.set_defaults(func=_models)
+
+    o = sub.add_parser("osc-spec", help="list every OSC address with its type, range and doc (Markdown)")
+    o.add_argument("--out", default=None, help="write to this file (docs/osc.md) instead of printing")
+    o.set_defaults(func=_osc_spec)
+
+    ml = sub.add_parser("midi-learn", help="map the next moved control of the setup's MIDI device and save it")
+    ml.add_argument("setup", help="setup file (TOML) naming the [midi] device; the mapping is saved into it")
+    ml.add_argument("name", help="parameter or action to map (`vj osc-spec` lists them)")
+    ml.add_argument("--timeout", type=float, default=30.0, help="seconds to wait for a control to move")
+    ml.set_defaults(func=_midi_learn)
 
     w = sub.add_parser("run", help="the live show: a window painted by the running generator")
     w.add_argument("setup", help="setup file (TOML), or the name of a shipped one")

@@ -74,15 +74,39 @@ class DisplaySetup:  # owned by the window (vj/display/)
 
 
 @dataclass
-class OscSetup:  # owned by vj/osc.py
+class OscSetup:  # owned by vj/osc/
     enabled: bool = opt(True, "listen for OSC")
+    listen: str = opt("0.0.0.0", "address we listen on (0.0.0.0: every network interface; 127.0.0.1: this machine only)")
     port: int = opt(8000, "UDP port we listen on (TouchOSC sends to 8000 by default)", 1, 65535)
+    feedback: bool = opt(True, "echo every changed value to the clients, so faders and labels show the truth")
     feedback_port: int = opt(9000, "UDP port feedback is sent to on each client (TouchOSC listens on 9000)", 1, 65535)
+    feedback_hosts: list[str] = opt([], 'more feedback destinations, "host" (at feedback_port) or "host:port"')
+    feedback_rate: float = opt(30.0, "most echoes per second per address; the latest value wins", 1, 1000)
+
+
+MIDI_CURVES = ("linear", "square", "sqrt", "exp", "log")  # defined in vj/midi/curves.py
 
 
 @dataclass
-class MidiSetup:  # owned by vj/midi.py
-    device: str = opt("", "input port name substring (empty: no MIDI)")
+class MidiMap:  # one [[midi.map]] row, owned by vj/midi/
+    cc: int = opt(-1, "control change number (-1: this row is a note)", -1, 127)
+    note: int = opt(-1, "note number (-1: this row is a CC)", -1, 127)
+    channel: int = opt(0, "MIDI channel 1..16 (0: the [midi] channel)", 0, 16)
+    param: str = opt("", "the parameter this control writes (`vj osc-spec` lists them)")
+    action: str = opt("", "the action a press fires (next, prev, reseed, reset, ...)")
+    value: float | None = opt(None, "a press sets the parameter to this value (buttons, pads)")
+    lo: float | None = opt(None, "value at the bottom of the control's travel (default: the parameter's minimum)")
+    hi: float | None = opt(None, "value at the top of the control's travel (default: the parameter's maximum)")
+    curve: str = opt("linear", "how the travel maps onto lo..hi", choices=MIDI_CURVES)
+    hold: bool = opt(False, "on/off parameters: on while held (default: each press toggles)")
+
+
+@dataclass
+class MidiSetup:  # owned by vj/midi/
+    device: str = opt("", "input port name substring, any case (empty: no MIDI); `vj devices` lists them")
+    channel: int = opt(0, "MIDI channel 1..16 the controller sends on (0: any)", 0, 16)
+    takeover: bool = opt(True, "soft takeover: a knob changes nothing until it passes through the current value")
+    map: list[MidiMap] = opt([], "controls: CCs and notes mapped to parameters and actions")
 
 
 @dataclass

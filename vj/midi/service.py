@@ -1,0 +1,265 @@
+"""The MIDI input service: a controller's port, watched, mapped onto the parameter store.
+
+One path for every message: the port's callback (rtmidi's thread) and the tests both call
+`receive()`, which only queues the message; the worker thread drains the queue through
+`process_pending()`, applying the mapping or completing a MIDI learn. A watcher thread polls the
+port names every couple of seconds: the device is opened when it appears, and an unplugged one is
+closed and reopened when it comes back. A missing device is one sentence in the log; the show
+goes on without it.
+
+MIDI learn is armed through the `learn` parameter (`/vj/learn "temperature"` from OSC, a key, or
+`vj midi-learn`): the next control moved is mapped to it and saved to the setup file.
+"""
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from pathlib import Path
+from typing import Any, Protocol
+
+import mido
+
+from engine.params import Change, ParamStore
+
+from ..setup import MidiMap, MidiSetup, Setup
+from .learn import CannotLearn, learnable, learned_row, save_row
+from .mapping import SOURCE, binding, compile_map
+
+log = logging.getLogger(__name__)
+
+POLL_S = 2.0           # how often the watcher looks for the device
+NO_MIDI_POLL_S = 30.0  # how often it looks again when the machine has no MIDI system at all
+LEARN = "learn"        # the parameter that arms MIDI learn (vj/midi/controls.py)
+
+
+class Backend(Protocol):
+    def names(self) -> list[str]: ...
+    def open(self, name: str, callback) -> Any: ...
+
+
+class MidoBackend:
+    """Real ports through mido's python-rtmidi backend."""
+
+    def names(self) -> list[str]:
+        return mido.get_input_names()
+
+    def open(self, name: str, callback) -> Any:
+        return mido.open_input(name, callback=callback)
+
+
+def find_port(device: str, names: list[str]) -> str | None:
+    """The first port whose name contains `device`, ignoring case."""
+    return next((n for n in names if device.lower() in n.lower()), None)
+
+
+def missing_sentence(device: str, names: list[str], poll_s: float = POLL_S) -> str:
+    found = ", ".join(repr(n) for n in names) if names else "none"
+    return (f"MIDI device {device!r} is not connected (MIDI inputs now: {found}); plug it in and it is "
+            f"opened within {poll_s:g} s, or fix [midi] device in the setup. The show goes on without it.")
+
+
+class _Arm:
+    """A learn request travelling through the queue, so arming and messages stay in order."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+
+class MidiInput:
+    def __init__(self, store: ParamStore, midi: MidiSetup, path: Path | None = None, label: str = "<setup>",
+                 backend: Backend | None = None, poll_s: float = POLL_S) -> None:
+        self.store, self.midi, self.path, self.label = store, midi, path, label
+        self.mapper = compile_map(midi, store, label)
+        self.backend = backend or MidoBackend()
+        self.poll_s = poll_s
+        self.status = "off" if not midi.device else "not connected"   # for the HUD
+        self.dropped = 0            # messages lost because the worker fell 1024 behind
+        self.unmapped = 0           # messages no row listens to
+        self.armed: str | None = None
+        self.learned = ""           # the last mapping learned, in words
+        self._queue: queue.Queue = queue.Queue(maxsize=1024)
+        self._port: Any = None
+        self._port_name: str | None = None
+        self._said: str | None = None          # the last state logged, so each is said once
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+        if LEARN in store.specs:
+            store.subscribe(self._on_change)
+
+    @classmethod
+    def from_setup(cls, setup: Setup, store: ParamStore, **kw: Any) -> "MidiInput":
+        return cls(store, setup.midi, setup.path, setup.label, **kw)
+
+    # -- service -------------------------------------------------------------------------------
+    def start(self) -> None:
+        if not self.midi.device:
+            log.info("MIDI is off: the setup names no [midi] device")
+            return
+        self._stop.clear()
+        for target, name in ((self._work, "midi-worker"), (self._watch, "midi-watch")):
+            t = threading.Thread(target=target, name=name, daemon=True)
+            t.start()
+            self._threads.append(t)
+
+    def stop(self) -> None:
+        self._stop.set()
+        try:
+            self._queue.put_nowait(None)
+        except queue.Full:
+            pass
+        for t in self._threads:
+            t.join(2.0)
+        self._threads.clear()
+        self._close()
+
+    # -- the one input path ----------------------------------------------------------------------
+    def receive(self, msg: mido.Message) -> None:
+        """The port callback (and the tests' entry): hand off, nothing else."""
+        try:
+            self._queue.put_nowait(msg)
+        except queue.Full:
+            self.dropped += 1
+
+    def process_pending(self) -> int:
+        """Apply every queued message and learn request; returns how many were handled."""
+        n = 0
+        while True:
+            try:
+                item = self._queue.get_nowait()
+            except queue.Empty:
+                return n
+            if item is not None:
+                self._handle(item)
+                n += 1
+
+    def _work(self) -> None:
+        while not self._stop.is_set():
+            try:
+                item = self._queue.get(timeout=0.5)
+            except queue.Empty:
+                continue
+            if item is not None:
+                self._handle(item)
+            self.process_pending()
+
+    def _handle(self, item: Any) -> None:
+        try:
+            if isinstance(item, _Arm):
+                self._arm(item.name)
+            elif self.armed is not None:
+                self._learn(item)
+            elif not self.mapper.handle(item, self.store):
+                self.unmapped += 1
+        except Exception:  # a bug in one mapping must not stop the controller
+            log.exception("MIDI message %s failed; the controller keeps working", item)
+
+    # -- MIDI learn ------------------------------------------------------------------------------
+    def _on_change(self, change: Change) -> None:
+        if change.name == LEARN and change.source != SOURCE:
+            try:
+                self._queue.put_nowait(_Arm(change.value))
+            except queue.Full:
+                self.dropped += 1
+
+    def _arm(self, name: str) -> None:
+        name = name.strip()
+        if not name:
+            if self.armed:
+                log.info("MIDI learn for %s cancelled", self.armed)
+            self.armed = None
+            return
+        try:
+            learnable(name, self.store)
+        except CannotLearn as e:
+            log.warning("%s", e)
+            self._disarm()
+            return
+        self.armed = name
+        log.info("MIDI learn: move a control to map it to %s", name)
+
+    def _learn(self, msg: mido.Message) -> None:
+        try:
+            row = learned_row(msg, self.armed, self.store)
+        except CannotLearn as e:
+            log.warning("%s", e)
+            self._disarm()
+            return
+        if row is None:
+            return                                   # a release or clock: keep waiting
+        b = binding(MidiMap(**row), self.store, self.midi, self.label, "midi.map[learned]")
+        self.mapper.replace(b)
+        b.prime(msg.value if msg.type == "control_change" else msg.velocity)
+        self.learned = f"{b.describe()} now drives {self.armed}{self._save(row)}"
+        log.info("MIDI learn: %s", self.learned)
+        self._disarm()
+
+    def _save(self, row: dict) -> str:
+        if self.path is None:
+            return " (this setup has no file, so the mapping lasts until the show ends)"
+        try:
+            save_row(self.path, row)
+        except Exception as e:   # full disk, read-only file, a file edited into broken TOML...
+            log.error("MIDI learn could not save to %s (%s); the mapping works until the show ends.",
+                      self.path, e)
+            return ""
+        return f" (saved to {self.path})"
+
+    def _disarm(self) -> None:
+        self.armed = None
+        if self.store.base(LEARN):
+            self.store.set(LEARN, "", SOURCE)
+
+    # -- the device ------------------------------------------------------------------------------
+    def _watch(self) -> None:
+        while not self._stop.is_set():
+            delay = self.poll()
+            self._stop.wait(delay)
+
+    def poll(self) -> float:
+        """Look at the port names once: open, close or say why not. Returns seconds to the next look."""
+        device = self.midi.device
+        try:
+            names = list(self.backend.names())
+        except Exception as e:
+            self._say("unavailable", "MIDI is not available on this machine (%s); the show goes on without "
+                      "it and vj looks again every %g s.", e, NO_MIDI_POLL_S)
+            return NO_MIDI_POLL_S
+        if self._port is not None:
+            if self._port_name in names:
+                return self.poll_s
+            self._close()
+            self._say("unplugged", "MIDI device %r was unplugged; it is reopened when it comes back. "
+                      "The show goes on.", self._port_name)
+            self._said = "missing"                   # that sentence said it already
+            self.status = "unplugged"
+        name = find_port(device, names)
+        if name is None:
+            self._say("missing", "%s", missing_sentence(device, names, self.poll_s))
+            if self.status != "unplugged":
+                self.status = "not connected"
+            return self.poll_s
+        try:
+            self._port = self.backend.open(name, self.receive)
+        except Exception as e:
+            self._say("unopenable", "MIDI device %r is there but could not be opened (%s); is another program "
+                      "holding it? vj tries again every %g s.", name, e, self.poll_s)
+            return self.poll_s
+        self._port_name = name
+        self.status = "open"
+        self._said = None
+        log.info("MIDI: listening to %r (%d mapped controls)", name, len(self.mapper.bindings))
+        return self.poll_s
+
+    def _say(self, state: str, msg: str, *args: Any) -> None:
+        if self._said != state:
+            self._said = state
+            log.warning(msg, *args)
+
+    def _close(self) -> None:
+        port, self._port = self._port, None
+        if port is not None:
+            try:
+                port.close()
+            except Exception:  # an unplugged device may fail to close; it is gone either way
+                log.debug("closing MIDI port %r failed", self._port_name, exc_info=True)

@@ -1,0 +1,203 @@
+"""OSC feedback: every changed value echoed to the control surfaces, so they show the truth.
+
+The store calls `_on_change` in the writer's thread (OSC, MIDI, keys, audio); it only marks the
+parameter as pending and wakes the sender thread, so a writer never waits on the network. The
+sender sends each pending parameter to its addresses (plain and /unit) at most `rate` times a
+second per address, reading the value when it sends: the latest value wins. `/vj/sync` and `?`
+queries are answered at once, to the asking client only.
+
+Destinations: every client that sent us an accepted message (its IP, the setup's feedback port),
+the most recent `max_clients` of them, plus the hosts the setup names.
+"""
+from __future__ import annotations
+
+import logging
+import math
+import re
+import socket
+import threading
+import time
+from collections import OrderedDict
+from typing import Any, Iterable
+
+from pythonosc.osc_message_builder import OscMessageBuilder
+
+from engine.params import Change, ParamStore
+
+from ..ratelog import RateLimitedLog
+from .addresses import ACTIVE, ACTIVE_KIND, PARAM, UNIT_PARAM, Route
+from .values import outgoing
+
+log = logging.getLogger(__name__)
+
+_ACTIVE = "@active"                     # pending-key of the derived /vj/prompt/active address
+_PROMPT_TEXT = re.compile(r"prompt\.(\d+|select)$")
+
+
+class Feedback:
+    def __init__(self, store: ParamStore, routes: dict[str, Route], port: int,
+                 hosts: Iterable[tuple[str, int]] = (), rate: float = 30.0, max_clients: int = 16) -> None:
+        self.store, self.port, self.max_clients = store, port, max_clients
+        self.interval = 1.0 / rate
+        self._routes = routes
+        self._addresses: dict[str, list[str]] = {}          # pending-key -> its addresses
+        for r in routes.values():
+            if r.kind in (PARAM, UNIT_PARAM):
+                self._addresses.setdefault(r.name, []).append(r.address)
+            elif r.kind == ACTIVE_KIND:
+                self._addresses[_ACTIVE] = [r.address]
+        self._fixed = list(dict.fromkeys(hosts))
+        self._clients: OrderedDict[tuple[str, int], None] = OrderedDict()
+        self._pending: dict[str, None] = {}                  # ordered set of pending-keys
+        self._last: dict[str, float] = {}
+        self._deadline = math.inf                            # when the sender next wakes by itself
+        self._replies: list[tuple[tuple[str, int], list[str]]] = []
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._sock: socket.socket | None = None
+        self.sent = 0
+        self.errors = RateLimitedLog(log, interval=10.0)
+        store.subscribe(self._on_change)
+
+    # -- writers' side (any thread; must stay quick) ---------------------------------------------
+    def _on_change(self, change: Change) -> None:
+        if change.name not in self._addresses or self._stop.is_set():
+            return                                          # actions carry no value to echo
+        with self._lock:
+            wake = self._mark(change.name)
+            if _ACTIVE in self._addresses and _PROMPT_TEXT.match(change.name):
+                wake = self._mark(_ACTIVE) or wake
+        if wake:
+            self._wake.set()
+
+    def _mark(self, key: str) -> bool:
+        """Mark `key` pending (lock held); True when the sender must wake earlier than it planned.
+        A fader dragged at 1000 messages a second then wakes the sender 30 times a second, not 1000."""
+        if key in self._pending:
+            return False
+        self._pending[key] = None
+        due = self._last.get(key, -math.inf) + self.interval
+        if due < self._deadline:
+            self._deadline = due
+            return True
+        return False
+
+    def add_client(self, host: str) -> None:
+        """Remember a client that sent us something; it gets feedback from now on."""
+        target = (host, self.port)
+        with self._lock:
+            if target in self._clients:
+                self._clients.move_to_end(target)
+                return
+            self._clients[target] = None
+            if len(self._clients) > self.max_clients:
+                self._clients.popitem(last=False)
+        log.info("OSC feedback now also goes to %s:%d", host, self.port)
+
+    def sync(self, host: str) -> None:
+        """Send every value to `host` now (its answer to /vj/sync)."""
+        self._reply(host, list(a for addrs in self._addresses.values() for a in addrs))
+
+    def query(self, host: str, address: str) -> None:
+        """Send one address's value to `host` now (its answer to `address ?`)."""
+        self._reply(host, [address])
+
+    def _reply(self, host: str, addresses: list[str]) -> None:
+        with self._lock:
+            self._replies.append(((host, self.port), addresses))
+        self._wake.set()
+
+    @property
+    def targets(self) -> list[tuple[str, int]]:
+        with self._lock:
+            return list(dict.fromkeys([*self._fixed, *self._clients]))
+
+    # -- sender thread -----------------------------------------------------------------------------
+    def start(self) -> None:
+        self._sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, name="osc-feedback", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(2.0)
+        if self._sock is not None:
+            self._sock.close()
+
+    def _run(self) -> None:
+        wait: float | None = None
+        while not self._stop.is_set():
+            self._wake.wait(wait)
+            self._wake.clear()
+            try:
+                wait = self._send_due()
+            except Exception:  # a broken value must not end feedback for the whole show
+                self.errors("bug", "OSC feedback failed; it carries on", exc_info=True)
+                wait = self.interval
+
+    def _send_due(self) -> float | None:
+        """Send replies and every pending key whose address may send again; return the wait until
+        the next one may (None: nothing pending)."""
+        now = time.monotonic()
+        with self._lock:
+            replies, self._replies = self._replies, []
+            due = [k for k in self._pending if now - self._last.get(k, -math.inf) >= self.interval]
+            for k in due:
+                del self._pending[k]
+                self._last[k] = now
+            wait = min((self._last[k] + self.interval - now for k in self._pending), default=None)
+            self._deadline = math.inf if wait is None else now + wait
+            targets = list(dict.fromkeys([*self._fixed, *self._clients]))
+        for target, addresses in replies:
+            for address in addresses:
+                self._send(self._datagram(address), [target])
+        for key in due:
+            for address in self._addresses[key]:
+                self._send(self._datagram(address), targets)
+        return None if wait is None else max(0.0, wait)
+
+    def _datagram(self, address: str) -> bytes:
+        route = self._routes[address]
+        if route.kind == ACTIVE_KIND:
+            value: Any = self.store.base(f"prompt.{self.store.base('prompt.select')}")
+        else:
+            spec = self.store.specs[route.name]
+            value = self.store.base(route.name)
+            value = float(spec.to_unit(value)) if route.kind == UNIT_PARAM else outgoing(spec, value)
+        msg = OscMessageBuilder(address)
+        msg.add_arg(value)
+        return msg.build().dgram
+
+    def _send(self, dgram: bytes, targets: list[tuple[str, int]]) -> None:
+        for target in targets:
+            try:
+                self._sock.sendto(dgram, target)
+                self.sent += 1
+            except OSError as e:
+                self.errors(f"send {target}", "OSC feedback to %s:%d failed (%s); check the address in the "
+                            "setup or the network; retrying with the next change", target[0], target[1], e)
+
+
+def parse_host(entry: str, default_port: int) -> tuple[str, int]:
+    """"host" or "host:port" -> (IPv4 address, port); raises ValueError with the reason."""
+    host, _, port = entry.rpartition(":") if ":" in entry else (entry, "", "")
+    if not host:
+        raise ValueError("must be \"host\" or \"host:port\"")
+    try:
+        number = int(port) if port else default_port
+    except ValueError:
+        raise ValueError(f"port {port!r} is not a number") from None
+    if not 1 <= number <= 65535:
+        raise ValueError(f"port {number} is not in 1..65535")
+    try:
+        return socket.gethostbyname(host), number
+    except OSError:
+        raise ValueError(f"host {host!r} is not known (a name, or an IPv4 address like 192.168.1.20)") from None
+
+
+__all__ = ["Feedback", "parse_host", "ACTIVE"]
