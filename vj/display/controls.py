@@ -36,6 +36,7 @@ KEYS: dict[str, tuple] = {
     "F": ("toggle", "fullscreen"),
     "H": ("toggle", "hud"),
     "I": ("toggle", "show_iterations"),
+    "R": ("toggle", "record"),
     "RIGHT": ("action", "next"),
     "LEFT": ("action", "prev"),
     "UP": ("step", "brightness", 0.1),
@@ -46,7 +47,7 @@ KEYS: dict[str, tuple] = {
     "ESCAPE": ("action", "quit"),
 }
 
-KEY_HELP = "B blackout  SPACE freeze  <-/-> prompt  UP/DOWN brightness  F fullscreen  H hud  Q quit"
+KEY_HELP = "B blackout  SPACE freeze  <-/-> prompt  UP/DOWN brightness  R record  F fullscreen  H hud  Q quit"
 
 
 def press(store: ParamStore, key: str) -> bool:

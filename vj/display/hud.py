@@ -142,7 +142,9 @@ def describe(snap: Snapshot, frame: Frame | None, status: Status) -> list[Line]:
         bars = int(round(min(1.0, max(0.0, float(level))) * 20))
         lines.append((f"AUDIO [{'#' * bars}{'.' * (20 - bars)}] {float(level):.2f}", GREEN))
     if snap.get("record"):
-        lines.append(("REC  recording", RED))
+        lines.append((f"REC  recording   {snap.get('record.dropped', 0)} pictures dropped", RED))
+    elif snap.get("record.error"):
+        lines.append((f"REC  {snap['record.error'][:150]}", RED))
     state = [name.upper() for name in ("blackout", "freeze", "show_iterations", "pause") if snap.get(name)]
     if snap["brightness"] != 1.0:
         state.append(f"BRIGHTNESS {snap['brightness']:.1f}")
