@@ -39,6 +39,8 @@ WEIGHTS = HERE / "weights"
 MEAN = torch.tensor((0.48145466, 0.4578275, 0.40821073)).view(1, 3, 1, 1)  # OpenAI CLIP's, open_clip's default
 STD = torch.tensor((0.26862954, 0.26130258, 0.27577711)).view(1, 3, 1, 1)
 
+AUGMENT_RAMP = 400  # steps over which the half-optimized look and the noise reach full strength
+
 log = logging.getLogger(__name__)
 
 
@@ -99,11 +101,13 @@ def views(x: torch.Tensor, gen: torch.Generator, distortion: float = 0.5) -> tor
     return F.grid_sample(x - 0.5, grid, mode="bilinear", padding_mode="zeros", align_corners=False) + 0.5
 
 
-def half_optimized(x: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
-    """Make about 60% of pictures look like frames part way through optimization from noise."""
+def half_optimized(x: torch.Tensor, gen: torch.Generator, strength: float = 1.0) -> torch.Tensor:
+    """Make about 60% (times `strength`) of pictures look like frames part way through
+    optimization from noise."""
     n, _, s, _ = x.shape
     rand = lambda *sh: torch.rand(*sh, generator=gen)  # noqa: E731
     kind = (rand(n) * 5).long()  # 0, 1: clean; 2: noise blend; 3: speckle; 4: low resolution
+    kind[rand(n) >= strength] = 0
     out = x.clone()
     blend = (kind == 2).float().view(n, 1, 1, 1) * rand(n, 1, 1, 1) * 0.6
     out = out * (1 - blend) + rand(n, 3, s, s) * blend
@@ -118,10 +122,11 @@ def half_optimized(x: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
     return out
 
 
-def augment(x: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
-    """uint8-derived pictures in [0, 1] -> normalized views the model trains on."""
-    x = views(half_optimized(x, gen), gen)
-    sigma = torch.rand(len(x), 1, 1, 1, generator=gen) * 0.12
+def augment(x: torch.Tensor, gen: torch.Generator, strength: float = 1.0) -> torch.Tensor:
+    """Pictures in [0, 1] -> normalized views the model trains on. `strength` < 1 (early in
+    training) makes fewer pictures look half-optimized and the noise weaker; views always apply."""
+    x = views(half_optimized(x, gen, strength), gen)
+    sigma = torch.rand(len(x), 1, 1, 1, generator=gen) * 0.12 * strength
     x = x + torch.randn(x.shape, generator=gen) * sigma
     return (x - MEAN) / STD
 
@@ -145,18 +150,54 @@ def hard_negatives(caps: world.Captions, rng: np.random.Generator) -> world.Capt
     return world.Captions(caps.n_obj.copy(), obj, bg)
 
 
+class Readout(torch.nn.Module):
+    """Training-only linear readouts from the image embedding: for each of the five regions, the
+    colour, shape and size of the object there (or none), and the background colour. They give
+    the image tower a dense signal from the first step; they are not part of the exported model."""
+    HEADS = [len(world.COLOURS) + 1, len(world.SHAPES) + 1, len(world.SIZES) + 1]
+
+    def __init__(self, dim: int) -> None:
+        super().__init__()
+        self.regions = len(world.POSITIONS)
+        self.linear = torch.nn.Linear(dim, self.regions * sum(self.HEADS) + len(world.COLOURS))
+
+    def loss(self, feats: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+        out = self.linear(feats)
+        per = out[:, : self.regions * sum(self.HEADS)].reshape(len(feats), self.regions, sum(self.HEADS))
+        losses, at = [], 0
+        for j, h in enumerate(self.HEADS):
+            losses.append(F.cross_entropy(per[..., at:at + h].reshape(-1, h), targets[:, :, j].reshape(-1)))
+            at += h
+        losses.append(F.cross_entropy(out[:, -len(world.COLOURS):], targets[:, 0, 3]))
+        return sum(losses) / len(losses)
+
+
+def readout_targets(scenes: world.Scenes) -> torch.Tensor:
+    """(n, 5, 4) long: per region colour, shape, size (last class = nothing there); column 3 of
+    region 0 holds the background colour."""
+    n = len(scenes)
+    t = np.empty((n, len(world.POSITIONS), 4), np.int64)
+    t[:, :, :3] = [len(world.COLOURS), len(world.SHAPES), len(world.SIZES)]
+    for k in range(2):
+        has = np.flatnonzero(scenes.obj[:, k, 0] >= 0)
+        t[has, scenes.obj[has, k, 3], :3] = scenes.obj[has, k, :3]
+    t[:, :, 3] = scenes.bg[:, None]
+    return torch.from_numpy(t)
+
+
 def make_batch(seed: int, step: int, n: int, tokenizer, size: int):
-    """Step `step`'s training batch: images (n, 3, S, S) in [0, 1], tokens (n + n//4, ctx), truth."""
+    """Step `step`'s training batch: images (n, 3, S, S) in [0, 1], tokens (n + n//2, ctx), truth
+    (captions x pictures) and readout targets."""
     rng = np.random.default_rng([seed, step])
     scenes = world.sample_scenes(rng, n)
     caps = world.describe(scenes, rng)
-    k = n // 4
+    k = n // 2
     neg = hard_negatives(world.Captions(caps.n_obj[:k], caps.obj[:k], caps.bg[:k]), rng)
     allcaps = world.Captions(np.concatenate([caps.n_obj, neg.n_obj]), np.concatenate([caps.obj, neg.obj]),
                              np.concatenate([caps.bg, neg.bg]))
     texts = world.caption_texts(allcaps, rng.random(len(allcaps)) < 0.5)
     images = torch.from_numpy(world.render(scenes, size)).permute(0, 3, 1, 2).float() / 255
-    return images, tokenizer(texts), torch.from_numpy(world.truth(allcaps, scenes))
+    return images, tokenizer(texts), torch.from_numpy(world.truth(allcaps, scenes)), readout_targets(scenes)
 
 
 def loss_fn(img: torch.Tensor, txt: torch.Tensor, truth: torch.Tensor, scale: torch.Tensor) -> torch.Tensor:
@@ -197,11 +238,13 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--steps", type=int, default=0, help="exact number of steps (overrides --minutes)")
     p.add_argument("--batch", type=int, default=128)
     p.add_argument("--lr", type=float, default=2e-3)
+    p.add_argument("--readout", type=float, default=1.0, help="weight of the training-only readout loss")
     p.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
     p.add_argument("--out", default="", help="export as engine/builtin/weights/<out>.* (default: the arch name)")
     p.add_argument("--out-dir", default=str(WEIGHTS))
     p.add_argument("--ckpt", default="", help="training checkpoint to write and resume from")
     p.add_argument("--export-every", type=float, default=5.0, help="minutes between exports/checkpoints")
+    p.add_argument("--no-probe", action="store_true", help="skip the quick probe at each export")
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     from tqdm import tqdm
@@ -213,27 +256,32 @@ def main(argv: list[str] | None = None) -> None:
     name = args.out or args.arch
     model, tokenizer, config = build(args.arch, args.seed)
     size = config["vision_cfg"]["image_size"]
-    opt = torch.optim.AdamW([{"params": [q for q in model.parameters() if q.ndim >= 2], "weight_decay": 0.05},
-                             {"params": [q for q in model.parameters() if q.ndim < 2], "weight_decay": 0.0}],
+    readout = Readout(config["embed_dim"])
+    params = list(model.parameters()) + list(readout.parameters())
+    opt = torch.optim.AdamW([{"params": [q for q in params if q.ndim >= 2], "weight_decay": 0.05},
+                             {"params": [q for q in params if q.ndim < 2], "weight_decay": 0.0}],
                             lr=args.lr, betas=(0.9, 0.98))
     start, total = 0, args.steps
     ckpt = Path(args.ckpt) if args.ckpt else None
     if ckpt and ckpt.is_file():
         state = torch.load(ckpt, weights_only=True)
         model.load_state_dict(state["model"])
+        readout.load_state_dict(state["readout"])
         opt.load_state_dict(state["opt"])
         start, total = state["step"], state["total"]
         log.info("resumed from %s at step %d of %d", ckpt, start, total)
 
     def step_once(step: int) -> float:
-        images, tokens, truth = make_batch(args.seed, step, args.batch, tokenizer, size)
+        images, tokens, truth, targets = make_batch(args.seed, step, args.batch, tokenizer, size)
         gen = torch.Generator().manual_seed(args.seed * 1_000_003 + step)
-        img = F.normalize(model.encode_image(augment(images, gen)), dim=-1)
+        feats = model.encode_image(augment(images, gen, min(1.0, step / AUGMENT_RAMP)))
+        img = F.normalize(feats, dim=-1)
         txt = encode_text(model, tokens)
         loss = loss_fn(img, txt, truth, model.logit_scale.exp().clamp(max=100))
+        loss = loss + args.readout * readout.loss(feats, targets)
         opt.zero_grad(set_to_none=True)
         loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        torch.nn.utils.clip_grad_norm_(params, 1.0)
         opt.step()
         return loss.item()
 
@@ -269,9 +317,9 @@ def main(argv: list[str] | None = None) -> None:
             model.eval()
             export(model, config, name, Path(args.out_dir))
             if ckpt:
-                torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "step": step + 1,
+                torch.save({"model": model.state_dict(), "readout": readout.state_dict(), "opt": opt.state_dict(), "step": step + 1,
                             "total": total}, ckpt)
-            with torch.no_grad():
+            if not args.no_probe:
                 log.info("step %d: loss %.3f, quick probe %s", step + 1, loss, json.dumps(quick_probe(model, tokenizer)))
             model.train()
             last_export = time.perf_counter()
