@@ -62,17 +62,19 @@ def test_stereo_blocks_are_mixed_to_mono():
     assert np.allclose(a["energy"], b["energy"]) and np.allclose(a["mid"], b["mid"])
 
 
-def test_noise_bursts_are_hits_and_move_energy():
-    quiet, burst = np.zeros(int(SR * 0.8), np.float32), noise(0.2, -10)
-    signal = np.concatenate([quiet, burst] * 4 + [quiet])
+@pytest.mark.parametrize("level", [-10, -30])
+def test_noise_bursts_are_hits_and_move_energy(level):
+    quiet = np.zeros(int(SR * 0.8), np.float32)
+    signal = np.concatenate([part for _ in range(4) for part in (quiet, noise(0.2, level))] + [quiet])
     out = analyse(signal)
     starts = [int((0.8 + 1.0 * k) * SR) // BLOCK for k in range(4)]
     hits = np.nonzero(out["hit"])[0]
-    assert len(hits) == 4  # one per burst: a burst's own noisy flux is no new hit
+    assert len(hits) == 4  # one per burst: a burst's own noisy flux is no new hit (loud or quiet)
     assert all(abs(h - s) <= 1 for h, s in zip(hits, starts)), (hits, starts)
     for s in starts:
-        assert out["energy"][s + 2:s + 20].min() > 0.5    # inside the burst
-        assert out["energy"][s + 85:s + 90].max() < 0.05  # 650 ms after it ended (release 200 ms)
+        inside = out["energy"][s + 2:s + 20].min()
+        assert inside > 0.15  # -30 dBFS reads lower at first: auto-gain starts at -20 and settles in seconds
+        assert out["energy"][s + 85:s + 90].max() < 0.1 * inside  # 650 ms after it ended (release 200 ms)
 
 
 def test_click_track_onsets_count_and_timing():
@@ -90,6 +92,39 @@ def test_click_track_onsets_count_and_timing():
     for h, p in zip(hits, positions):
         assert abs(h - p // BLOCK) <= 1, (h, p // BLOCK)
     assert out["onset"][hits].min() > 0.99  # the pulse a route sees
+
+
+def test_drum_pattern_kick_snare_and_hats_found():
+    """Kick (pitch-dropping low sine), snare (noise + 200 Hz), quiet off-beat hats, over a pad.
+
+    A single broadband threshold misses most kicks (few low bins) or the quiet hats after a loud
+    snare; per-band thresholds find nearly all. Over twelve random patterns: at least 13 of the 15
+    hits in their block or the next, at most 2 others (from the snare's noisy tail in the few bass
+    bins), which is what this asserts.
+    """
+    rng = np.random.default_rng(1)
+    seconds, beat = 4.0, 0.5
+    n = int(SR * seconds)
+    t = np.arange(n) / SR
+    signal = (0.05 * np.sin(2 * np.pi * 220 * t) + 0.03 * np.sin(2 * np.pi * 277 * t)).astype(np.float32)
+    tail = np.arange(int(0.25 * SR)) / SR
+    kick = 0.6 * np.sin(2 * np.pi * (50 + 80 * np.exp(-tail / 0.03)) * tail) * np.exp(-tail / 0.12)
+    hits_at = []
+    for k in range(int(seconds / beat)):
+        p = int(k * beat * SR)
+        snare = (0.3 * rng.normal(size=len(tail)) + 0.2 * np.sin(2 * np.pi * 200 * tail)) * np.exp(-tail / 0.06)
+        body = kick if k % 2 == 0 else snare
+        signal[p:p + len(body)] += body[:n - p].astype(np.float32)
+        hat = p + int(beat / 4 * SR)
+        click = np.diff(rng.normal(size=int(0.05 * SR) + 1)) * np.exp(-np.arange(int(0.05 * SR)) / SR / 0.015)
+        signal[hat:hat + len(click)] += 0.08 * click[:n - hat].astype(np.float32)
+        hits_at += [p // BLOCK, hat // BLOCK]
+    hits_at = hits_at[1:]  # the first kick starts together with the pad: one hit for both
+    found = np.nonzero(analyse(signal)["hit"])[0]
+    found = found[found > 2]
+    matched = [h for h in hits_at if any(abs(f - h) <= 1 for f in found)]
+    others = [f for f in found if not any(abs(f - h) <= 1 for h in hits_at)]
+    assert len(matched) >= 13 and len(others) <= 2, (found, hits_at)
 
 
 def test_clicks_over_music_like_tone_still_found():

@@ -7,9 +7,12 @@ signals. Per block (10 ms by default) it computes:
 - `energy`, `bass`, `mid`, `high`: levels after automatic gain, gate and envelope, in 0..1. Bands
   are measured on an FFT of the last ~21 ms: bass 20-250 Hz (kick, bass line), mid 250-4000 Hz
   (voice, snare body, most instruments), high 4000-16000 Hz (hats, cymbals, air).
-- `onset` (a hit): spectral flux (how much the log spectrum grew since the last block) above an
-  adaptive threshold (its recent mean times a factor set by the sensitivity). `onset` jumps to 1 at
-  a hit and decays with the release; `onsets` counts hits.
+- `onset` (a hit): spectral flux (how much the log spectrum grew since the last block) in each
+  band, against an adaptive threshold: the band's median flux over the current sound plus a number
+  of median deviations set by the sensitivity. Per band, so a kick's few low bins are not drowned
+  by a hat's many high ones; median-based, so a loud snare does not hide the next quiet hat; over
+  the current sound only, so the silence before a sound does not make its own texture look like
+  hits. `onset` jumps to 1 at a hit and decays with the release; `onsets` counts hits.
 
 Automatic gain: each level has a reference that follows its loud moments (rises in about
 `agc_rise_s`, falls in about `agc_fall_s`); a level at its reference reads `target`. So a quiet room
@@ -22,9 +25,10 @@ peak sits at the start of the newest block rather than half a window back (a hit
 it arrives in or the next, whatever the block size) while the leakage stays low (a 60 Hz sine leaks
 about -53 dB into the mids).
 
-Every array is allocated once in `__init__` and `process()` writes into them with `out=`; only
-numpy's FFT allocates its own work buffer (about 17 kB at 1024 points) per call. That is fine on the
-service's audio thread, and one reason analysis is not run inside the PortAudio callback.
+Every spectrum-sized array is allocated once in `__init__` and `process()` writes into them with
+`out=`; numpy's FFT still allocates its own work buffer (about 17 kB at 1024 points) and the onset
+statistics a few small temporaries per call. That is fine on the service's audio thread, and one
+reason analysis is not run inside the PortAudio callback.
 """
 from __future__ import annotations
 
@@ -52,7 +56,7 @@ class AnalysisConfig:
     agc_fall_s: float = 6.0        # ... and a quieter one in about this time
     band_floor_db: float = 30.0    # a band is never boosted more than this above the overall level
     target: float = 0.7            # what a level at its reference reads
-    onset_history_s: float = 0.5   # adaptive threshold: mean flux over this past
+    onset_history_s: float = 0.5   # adaptive threshold: flux statistics over this past (at most)
     onset_delta: float = 0.01      # absolute flux floor for a hit (log-magnitude units)
     onset_premax_s: float = 0.05   # a hit's flux must also top every flux in this past
     onset_refractory_s: float = 0.06  # at most one hit in this time
@@ -156,9 +160,12 @@ class Analyzer:
         freqs = np.fft.rfftfreq(n, 1.0 / cfg.samplerate)
         nyquist = cfg.samplerate / 2
         self.bands = [(name, *self._bins(freqs, lo, min(hi, nyquist))) for name, lo, hi in BANDS]
-        self._flux_bins = self._bins(freqs, BANDS[0][1], min(BANDS[-1][2], nyquist))
-        self._history = np.zeros(max(1, round(cfg.onset_history_s / cfg.block_s)), np.float32)
+        # Flux history per band: a kick's few low bins and a hat's hundreds of high ones each get a
+        # threshold of their own, so neither drowns the other.
+        self._history = np.zeros((len(self.bands), max(1, round(cfg.onset_history_s / cfg.block_s))), np.float32)
+        self._flux = np.zeros(len(self.bands), np.float32)   # this block's flux per band
         self._filled = 0
+        self._sounding = 0   # blocks since the input last rose above the gate
         self._premax = max(1, round(cfg.onset_premax_s / cfg.block_s))
         self._since_hit = 1 << 30
         self.overall = Leveler(cfg)
@@ -223,33 +230,45 @@ class Analyzer:
         return f
 
     def _onset(self, f: Features, dt: float) -> None:
-        """Spectral flux of the log-compressed spectrum against an adaptive threshold."""
+        """Spectral flux of the log-compressed spectrum, per band, against adaptive thresholds."""
         c = self.cfg
         ref = 10.0 ** ((self.overall.ref_db if self.auto_gain else c.agc_init_db) / 20.0)
         logmag, prev = self._logmag, self._prev_logmag
         np.multiply(self._mag, self._amp_scale * c.onset_compression / ref, out=logmag)
         np.log1p(logmag, out=logmag)
-        lo, hi = self._flux_bins
         np.subtract(logmag, prev, out=prev)       # prev now holds the growth per bin
         np.maximum(prev, 0.0, out=prev)
-        flux = float(prev[lo:hi].mean())
+        growth = prev
         logmag, prev = prev, logmag               # swap: this block's spectrum is the next one's past
         self._logmag, self._prev_logmag = logmag, prev
 
-        # A hit: flux above its recent mean times a factor, above every flux of the last few blocks
-        # (a sustained noisy sound's own flux right after it starts is no new hit), not too soon.
-        hist, filled = self._history, self._filled
-        mean = float(hist[-filled:].mean()) if filled else 0.0
-        recent = float(hist[-min(filled, self._premax):].max()) if filled else 0.0
-        factor = 1.0 + 4.0 * (1.0 - self.sensitivity)  # sensitivity 0.5: three times the recent mean
+        # A hit, in any band: the band's flux tops (1) its median over the current sound (silence
+        # before it says nothing about its texture) by `deviations` median absolute deviations, and
+        # a multiple of its mean; (2) every flux of the last few blocks (a noisy sound's own flux
+        # just after it starts is no new hit); and the last hit is not too recent.
+        hist = self._history
+        filled = min(self._filled, self._sounding)
+        deviations = 10.0 * (1.5 - self.sensitivity)  # sensitivity 0.5: 10; 1: 5; 0: 15
+        flux = self._flux
+        for i, (_, lo, hi) in enumerate(self.bands):
+            flux[i] = growth[lo:hi].mean() if hi > lo else 0.0
+        if filled:  # all bands at once: a few small temporaries, far cheaper than a loop of numpy calls
+            past = hist[:, -filled:]
+            median = np.median(past, axis=1)
+            spread = np.median(np.abs(past - median[:, None]), axis=1)
+            threshold = np.maximum(median + deviations * spread, 0.3 * deviations * past.mean(axis=1))
+            recent = past[:, -self._premax:].max(axis=1)
+            hit = bool(np.any((flux > c.onset_delta + threshold) & (flux > recent)))
+        else:
+            hit = bool(np.any(flux > c.onset_delta))
+        hist[:, :-1] = hist[:, 1:]
+        hist[:, -1] = flux
+        self._filled = min(hist.shape[1], self._filled + 1)
+        self._sounding = self._sounding + 1 if f.db > c.gate_db else 0
         self._since_hit += 1
-        f.hit = (flux > c.onset_delta + factor * mean and flux > recent and f.db > c.gate_db
-                 and self._since_hit * c.block_s >= c.onset_refractory_s)
+        f.flux = float(flux.max())
+        f.hit = hit and f.db > c.gate_db and self._since_hit * c.block_s >= c.onset_refractory_s
         if f.hit:
             self._since_hit = 0
             f.onsets += 1
-        hist[:-1] = hist[1:]
-        hist[-1] = flux
-        self._filled = min(len(hist), self._filled + 1)
-        f.flux = flux
         f.onset = self.envelopes["onset"].step(1.0 if f.hit else 0.0, dt)
