@@ -184,10 +184,13 @@ def test_learn_maps_the_moved_control_saves_it_and_it_reloads(tmp_path):
     path = tmp_path / "show.toml"
     path.write_text(SETUP_WITH_COMMENTS)
     store = app_store()
-    inp = MidiInput.from_setup(load_setup(path), store, backend=FakeBackend([]))
+    hud: list[str] = []
+    inp = MidiInput.from_setup(load_setup(path), store, backend=FakeBackend([]), warnings=hud)
     store.set("learn", "temperature", "osc")
+    feed(inp)
+    assert inp.armed == "temperature" and hud == ["MIDI LEARN: MOVE A CONTROL FOR temperature"]
     feed(inp, cc(16, 0, channel=0))                              # the knob the performer turned
-    assert store.base("learn") == "" and "CC 16" in inp.learned
+    assert store.base("learn") == "" and "CC 16" in inp.learned and hud == []
     feed(inp, cc(16, 0), cc(16, 127))                            # and it works at once
     assert store.base("temperature") == 100.0
     text = path.read_text()
@@ -262,7 +265,8 @@ def test_a_missing_device_is_one_clear_sentence_then_it_opens_when_plugged_in(ca
     backend = FakeBackend(["Midi Through Port-0"])
     setup = parse_setup({"midi": {"device": "nanoKONTROL2", "map": [{"cc": 0, "param": "crossfade"}],
                                   "takeover": False}}, "<test>")
-    inp = MidiInput.from_setup(setup, app_store(), backend=backend, poll_s=0.02)
+    hud: list[str] = []
+    inp = MidiInput.from_setup(setup, app_store(), backend=backend, poll_s=0.02, warnings=hud)
     inp.start()
     try:
         def warnings():
@@ -270,15 +274,18 @@ def test_a_missing_device_is_one_clear_sentence_then_it_opens_when_plugged_in(ca
         assert wait_for(lambda: warnings())
         time.sleep(0.2)                                          # ten more looks: said once only
         assert inp.status == "not connected" and backend.opened == []
+        assert hud == ["MIDI nanoKONTROL2: NOT CONNECTED"]
         assert warnings() == ["MIDI device 'nanoKONTROL2' is not connected (MIDI inputs now: 'Midi Through Port-0'); "
                               "plug it in and it is opened within 0.02 s, or fix [midi] device in the setup. "
                               "The show goes on without it."]
         backend.names_now.append("nanoKONTROL2 MIDI 1")         # plugged in
         assert wait_for(lambda: inp.status == "open" and backend.callback is not None)
+        assert hud == []
         backend.callback(cc(0, 127))
         assert wait_for(lambda: inp.store.base("crossfade") == 1.0)
         backend.names_now.remove("nanoKONTROL2 MIDI 1")         # unplugged mid-show
         assert wait_for(lambda: inp.status == "unplugged")
+        assert hud == ["MIDI nanoKONTROL2: UNPLUGGED"]
         backend.names_now.append("nanoKONTROL2 MIDI 1")         # and back
         assert wait_for(lambda: inp.status == "open")
     finally:

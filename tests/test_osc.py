@@ -169,9 +169,14 @@ def test_relative_strings_and_patterns(store, server):
     c.send_message("/vj/temperature", "+10")
     c.send_message("/vj/crossfade/unit", "+2")                   # clamped to the top of the range
     c.send_message("/vj/prompt/*/frames", 40)
-    settle(server, 3)
+    c.send_message("/vj/prompt/[1-3]", "a field of tulips")
+    settle(server, 4)
     assert store.base("temperature") == 40.0 and store.base("crossfade") == 1.0
     assert all(store.base(f"prompt.{i}.frames") == 40 for i in range(1, 9))
+    assert [store.base(f"prompt.{i}") for i in (1, 3, 4)] == ["a field of tulips", "a field of tulips", ""]
+    c.send_message("/vj/prompt/*", "a cat")      # slots take it; select and active refuse: not an error
+    settle(server, 5)
+    assert all(store.base(f"prompt.{i}") == "a cat" for i in range(1, 9)) and server.refused == 0
 
 
 @pytest.mark.parametrize("address, value", [
@@ -292,9 +297,14 @@ def test_a_taken_port_is_one_sentence_and_the_show_goes_on(store, caplog):
         from dataclasses import replace
         from vj.osc import OscServer
         from vj.setup import OscSetup
-        srv = OscServer(store, replace(OscSetup(), listen="127.0.0.1", port=port))
+        hud: list[str] = []
+        srv = OscServer(store, replace(OscSetup(), listen="127.0.0.1", port=port), warnings=hud)
+        srv.retry_s = 0.05
         srv.start()                                              # does not raise
-        srv.stop()
+        assert hud == [f"OSC PORT {port} TAKEN: NO OSC"]
+    assert wait_for(lambda: srv.running and srv.port == port)    # freed: retried and bound
+    assert hud == []
+    srv.stop()
     errors = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
     assert len(errors) == 1 and f":{port}" in errors[0] and "[osc] port" in errors[0]
 

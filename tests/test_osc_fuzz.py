@@ -104,4 +104,5 @@ def test_ten_thousand_hostile_packets_leave_the_server_answering_and_values_in_r
         ok, why = spec.check(store.base(name))
         assert ok, f"{name} left its range: {why}"
     assert server.refused > PACKETS / 2
+    assert server.refusals.counts["bug"] == 0, "every hostile packet is recognised, none reaches the last-resort catch"
     assert len(caplog.records) < 200, "refusals must be rate-limited in the log"

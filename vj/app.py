@@ -39,8 +39,8 @@ def app_tables() -> list[tuple[list, list]]:
 def build_services(show: Show) -> list[Service]:
     """The show's background parts, one line each."""
     services: list[Service] = []
-    from .osc import OscServer; services.append(OscServer.from_setup(show.setup, show.store))
-    from .midi import MidiInput; services.append(MidiInput.from_setup(show.setup, show.store))
+    from .osc import OscServer; services.append(OscServer.from_setup(show.setup, show.store, show.warnings))
+    from .midi import MidiInput; services.append(MidiInput.from_setup(show.setup, show.store, warnings=show.warnings))
     from .audio import AudioInput; services.append(AudioInput.from_setup(show.setup, show.store, show.warnings))
     from .record import Recorder; services.append(Recorder.for_show(show, services))  # after audio: taps it
     return services

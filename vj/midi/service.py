@@ -68,12 +68,14 @@ class _Arm:
 
 class MidiInput:
     def __init__(self, store: ParamStore, midi: MidiSetup, path: Path | None = None, label: str = "<setup>",
-                 backend: Backend | None = None, poll_s: float = POLL_S) -> None:
+                 backend: Backend | None = None, poll_s: float = POLL_S, warnings: list[str] | None = None) -> None:
         self.store, self.midi, self.path, self.label = store, midi, path, label
+        self.warnings = warnings if warnings is not None else []   # the HUD's list (Show.warnings)
+        self._hud: dict[str, str] = {}                             # our lines in it: "device", "learn"
         self.mapper = compile_map(midi, store, label)
         self.backend = backend or MidoBackend()
         self.poll_s = poll_s
-        self.status = "off" if not midi.device else "not connected"   # for the HUD
+        self.status = "off" if not midi.device else "not connected"
         self.dropped = 0            # messages lost because the worker fell 1024 behind
         self.unmapped = 0           # messages no row listens to
         self.armed: str | None = None
@@ -112,6 +114,7 @@ class MidiInput:
             t.join(2.0)
         self._threads.clear()
         self._close()
+        self._set_status("off")
 
     # -- the one input path ----------------------------------------------------------------------
     def receive(self, msg: mido.Message) -> None:
@@ -168,6 +171,7 @@ class MidiInput:
             if self.armed:
                 log.info("MIDI learn for %s cancelled", self.armed)
             self.armed = None
+            self._show("learn", None)
             return
         try:
             learnable(name, self.store)
@@ -176,6 +180,7 @@ class MidiInput:
             self._disarm()
             return
         self.armed = name
+        self._show("learn", f"MIDI LEARN: MOVE A CONTROL FOR {name}")
         log.info("MIDI learn: move a control to map it to %s", name)
 
     def _learn(self, msg: mido.Message) -> None:
@@ -207,6 +212,7 @@ class MidiInput:
 
     def _disarm(self) -> None:
         self.armed = None
+        self._show("learn", None)
         if self.store.base(LEARN):
             self.store.set(LEARN, "", SOURCE)
 
@@ -224,6 +230,7 @@ class MidiInput:
         except Exception as e:
             self._say("unavailable", "MIDI is not available on this machine (%s); the show goes on without "
                       "it and vj looks again every %g s.", e, NO_MIDI_POLL_S)
+            self._set_status("unavailable")
             return NO_MIDI_POLL_S
         if self._port is not None:
             if self._port_name in names:
@@ -232,24 +239,38 @@ class MidiInput:
             self._say("unplugged", "MIDI device %r was unplugged; it is reopened when it comes back. "
                       "The show goes on.", self._port_name)
             self._said = "missing"                   # that sentence said it already
-            self.status = "unplugged"
+            self._set_status("unplugged")
         name = find_port(device, names)
         if name is None:
             self._say("missing", "%s", missing_sentence(device, names, self.poll_s))
             if self.status != "unplugged":
-                self.status = "not connected"
+                self._set_status("not connected")
             return self.poll_s
         try:
             self._port = self.backend.open(name, self.receive)
         except Exception as e:
             self._say("unopenable", "MIDI device %r is there but could not be opened (%s); is another program "
                       "holding it? vj tries again every %g s.", name, e, self.poll_s)
+            self._set_status("busy")
             return self.poll_s
         self._port_name = name
-        self.status = "open"
+        self._set_status("open")
         self._said = None
         log.info("MIDI: listening to %r (%d mapped controls)", name, len(self.mapper.bindings))
         return self.poll_s
+
+    def _set_status(self, status: str) -> None:
+        self.status = status
+        self._show("device", None if status in ("open", "off") else f"MIDI {self.midi.device}: {status.upper()}")
+
+    def _show(self, slot: str, line: str | None) -> None:
+        """Keep one HUD line (Show.warnings) per slot while it applies, and only then."""
+        old = self._hud.pop(slot, None)
+        if old in self.warnings:
+            self.warnings.remove(old)
+        if line:
+            self.warnings.append(line)
+            self._hud[slot] = line
 
     def _say(self, state: str, msg: str, *args: Any) -> None:
         if self._said != state:

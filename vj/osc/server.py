@@ -50,6 +50,8 @@ def _quiet_python_osc() -> None:
 
 def _type_tags(dgram: bytes) -> str:
     _, i = osc_types.get_string(dgram, 0)
+    if i >= len(dgram):
+        return ","                      # OSC 1.0 lets old senders leave out the type tags: no arguments
     return osc_types.get_string(dgram, i)[0]
 
 
@@ -85,8 +87,11 @@ class _UDPServer(BlockingOSCUDPServer):
 class OscServer:
     """Listens on the setup's port; `accepted` and `refusals` count what came in."""
 
-    def __init__(self, store: ParamStore, osc: OscSetup, label: str = "<setup>") -> None:
+    def __init__(self, store: ParamStore, osc: OscSetup, label: str = "<setup>",
+                 warnings: list[str] | None = None) -> None:
         self.store, self.setup = store, osc
+        self.warnings = warnings if warnings is not None else []   # the HUD's list (Show.warnings)
+        self._hud = f"OSC PORT {osc.port} TAKEN: NO OSC"
         self.routes: dict[str, Route] = build_routes(store)
         hosts = []
         for i, entry in enumerate(osc.feedback_hosts):
@@ -105,11 +110,15 @@ class OscServer:
         self._server: _UDPServer | None = None
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
+        self._serving = False                    # serve_forever running (it must be shut down)
+        self._life = threading.Lock()            # orders "start serving" against "stop"
+        self.retry_s = RETRY_S
         _quiet_python_osc()
 
     @classmethod
-    def from_setup(cls, setup: Setup, store: ParamStore) -> "OscServer":
-        return cls(store, setup.osc, setup.label)
+    def from_setup(cls, setup: Setup, store: ParamStore, warnings: list[str] | None = None) -> "OscServer":
+        """`warnings` is the HUD's list (Show.warnings): a taken port shows there until we get it."""
+        return cls(store, setup.osc, setup.label, warnings)
 
     @property
     def refused(self) -> int:
@@ -137,8 +146,10 @@ class OscServer:
         self._thread.start()
 
     def stop(self) -> None:
-        self._stop.set()
-        if self._server is not None:
+        with self._life:
+            self._stop.set()
+            serving = self._serving
+        if serving:
             self._server.shutdown()
         if self._thread is not None:
             self._thread.join(2.0)
@@ -155,17 +166,24 @@ class OscServer:
             if first:
                 log.error("OSC cannot listen on %s:%d (%s): another program (another vj, Resolume?) may hold "
                           "the port; change [osc] port in the setup. The show goes on; retrying every %g s.",
-                          *where, e.strerror or e, RETRY_S)
+                          *where, e.strerror or e, self.retry_s)
+                self.warnings.append(self._hud)
             return False
+        if self._hud in self.warnings:
+            self.warnings.remove(self._hud)
         log.info("OSC listening on %s:%d (%d addresses; `vj osc-spec` lists them)", where[0], self.port,
                  len(self.routes))
         return True
 
     def _serve(self) -> None:
         while self._server is None:
-            if self._stop.wait(RETRY_S):
+            if self._stop.wait(self.retry_s):
                 return
             self._bind(first=False)
+        with self._life:
+            if self._stop.is_set():
+                return
+            self._serving = True
         self._server.serve_forever(poll_interval=0.1)
 
     # -- packets (server thread) ------------------------------------------------------------------
@@ -186,15 +204,14 @@ class OscServer:
                               client[0], exc_info=True)
 
     def _message(self, msg: OscMessage, host: str) -> None:
-        address, args = msg.address, msg.params
-        if not set(_type_tags(msg.dgram)[1:]) <= TYPE_TAGS:
-            raise Refused(f"unknown OSC type tags in {_type_tags(msg.dgram)!r}", "malformed")
+        address, args, tags = msg.address, msg.params, _type_tags(msg.dgram)
+        if not set(tags[1:]) <= TYPE_TAGS:
+            raise Refused(f"unknown OSC type tags in {_short(tags)!r}", "malformed")
         route = self.routes.get(address)
         if route is not None:
             self._apply(route, args, host)
         else:
-            for route in self._match(address):
-                self._apply(route, args, host)
+            self._apply_pattern(self._match(address), args, host)
         self.accepted += 1
         if self.feedback:
             self.feedback.add_client(host)
@@ -208,6 +225,17 @@ class OscServer:
         if not routes:
             raise Refused("address pattern matches nothing; `vj osc-spec` lists the addresses", "address")
         return routes
+
+    def _apply_pattern(self, routes: list[Route], args: list[Any], host: str) -> None:
+        """`/vj/prompt/*/frames 40`: every matching address that takes the value gets it."""
+        refused = []
+        for route in routes:
+            try:
+                self._apply(route, args, host)
+            except Refused as e:
+                refused.append(e)
+        if len(refused) == len(routes):
+            raise refused[0]
 
     def _apply(self, route: Route, args: list[Any], host: str) -> None:
         kind, name = route.kind, route.name
