@@ -41,6 +41,7 @@ from .video import PictureClock, VideoRecording
 
 log = logging.getLogger(__name__)
 
+AUDIO_WAIT_S = 2.0   # a take begun with the show waits this long for the sound input to open
 AUDIO_FRESH_S = 2.0  # sound seen this recently means the input is live: give the take a sound track
 FLIGHT_GRACE_S = 0.5  # after `record` turns off, how long the last pictures may take off the GPU
 SAME_CLOCK_S = 0.5   # a display time this close to perf_counter() is on perf_counter's clock
@@ -72,6 +73,7 @@ class Recorder:
         self.store = show.store
         self.cfg = show.setup.record
         self._monitor_rate: float | None = None          # looked up on the main thread (GLFW)
+        self.expect_audio = False                        # the setup names a sound input: wait for it
         self._reader_factory = reader_factory
         self._reader: FramebufferReader | None = None   # main thread only (GL)
         self._reader_take: Take | None = None
@@ -89,6 +91,8 @@ class Recorder:
         for service in services:
             if hasattr(service, "add_listener"):
                 service.add_listener(recorder.on_audio)
+                audio = show.setup.audio
+                recorder.expect_audio = bool(audio.device or audio.file)
         return recorder
 
     # -- service ---------------------------------------------------------------------------------
@@ -134,6 +138,12 @@ class Recorder:
             now = time.perf_counter()
             take.offset = -take.p0 if abs(t - now) < SAME_CLOCK_S else (now - take.p0) - t
         if take.video is None:
+            take.audio = take.audio or self._audio_format()
+            if take.audio is None and self.expect_audio and self.cfg.audio:
+                if time.perf_counter() - take.p0 < AUDIO_WAIT_S:
+                    return  # the sound input is still opening (`vj run --record`): a moment more
+                log.warning("no sound arrived within %g s of the recording's start; recording without sound",
+                            AUDIO_WAIT_S)
             if not self.cfg.fps:  # the take began before the first frame: the monitor is known now
                 take.rate = self.display_rate()
                 take.clock = PictureClock(take.rate)
@@ -196,7 +206,8 @@ class Recorder:
             self.store.set("record.error", "", "app")
             self._take = take
         log.info("recording to %s (%g fps%s)", paths.video, rate,
-                 f", sound {take.audio[0]} Hz" if take.audio else ", no sound input")
+                 f", sound {take.audio[0]} Hz" if take.audio else
+                 ", sound when the input opens" if self.expect_audio and self.cfg.audio else ", no sound input")
 
     def _end(self) -> Take | None:
         with self._lock:
