@@ -162,7 +162,10 @@ def sample_scenes(rng: np.random.Generator, n: int, n_objects: int | None = None
     # Slot 0 is the larger one so that drawing slot 0 first keeps both visible.
     swap = two & (radius[:, 1] > radius[:, 0])
     rgb = _jitter_colours(rng, colour)
-    angle = rng.uniform(0, 2 * np.pi, (n, 2)).astype(np.float32)
+    # Upright shapes, tilted at most 20 degrees: a square turned 45 degrees is a diamond, a turned
+    # cross an x. Stripes run any way.
+    angle = np.where(shape == SHAPES.index("stripes"), rng.uniform(0, np.pi, (n, 2)),
+                     rng.uniform(-0.35, 0.35, (n, 2))).astype(np.float32)
     shade = rng.uniform(-0.12, 0.12, (n, 2, 3)).astype(np.float32)
     glow = np.where(rng.random((n, 2)) < 0.3, rng.uniform(0.2, 0.6, (n, 2)), 0).astype(np.float32)
     for a in (obj, radius, xy, rgb, angle, shade, glow):
