@@ -244,11 +244,14 @@ def render(scenes: Scenes, size: int = 64) -> np.ndarray:
 
 
 def masks(scenes: Scenes, size: int = 64) -> np.ndarray:
-    """(n, 2, size, size) bool: where each object is visible (slot 1 is drawn over slot 0)."""
+    """(n, 2, size, size) bool: the pixels each object covers fully and visibly (slot 1 is drawn
+    over slot 0; edge pixels, which blend with what is behind, are left out)."""
     out = np.zeros((len(scenes), 2, size, size), bool)
+    cover = np.zeros_like(out)
     for k, idx, _, _, _, sd in _objects(scenes, size):
-        out[idx, k] = sd < 0
-    out[:, 0] &= ~out[:, 1]
+        out[idx, k] = sd <= -0.5
+        cover[idx, k] = sd < 0.5
+    out[:, 0] &= ~cover[:, 1]
     return out
 
 
