@@ -106,11 +106,11 @@ def test_live_app_recording_matches_the_output_and_the_sound_within_a_frame(xvfb
     assert rate == 60
     assert len(frames) == take.video.written > 60 and take.video.dropped == show.store.get("record.dropped")
     # Frames match what the framebuffer showed, slot by slot (the luma: 4:2:0 video blurs colour).
-    slots, expected = PictureClock(60), {}
+    slots, expected, slot_of = PictureClock(60), {}, {}
     for t, pixels in shown:
         slot = slots.slot(t + take.offset)
         if slot is not None:
-            expected[slot] = pixels
+            expected[slot], slot_of[t] = pixels, slot
     pts = [round(p * 60) for p, _ in frames]
     assert set(pts) <= set(expected) and len(pts) >= len(expected) - take.video.dropped
     errors = [np.abs(px.astype(np.float32) @ LUMA - expected[s].astype(np.float32) @ LUMA).mean()
@@ -122,9 +122,12 @@ def test_live_app_recording_matches_the_output_and_the_sound_within_a_frame(xvfb
     white = [p for p, px in frames if px.mean() > 230]
     loud = np.flatnonzero(np.abs(sound[:, 0]) > 0.4)
     heard = [loud[0] / SR] + [b / SR for a, b in zip(loud, loud[1:]) if b - a > SR // 10]
-    assert len(flashed) == len(CLICKS) and len(white) == len(heard) >= len(CLICKS) - 1
-    live_offset = {round((t + take.offset) * 60): t - c for t, c in flashed}
-    for v, a in zip(white, heard):
+    assert len(flashed) == len(CLICKS) and len(heard) == len(CLICKS)
+    # (a white frame that shared its picture slot with the next display frame is not in the file)
+    assert len(white) >= len(CLICKS) // 2
+    live_offset = {slot_of[t]: t - c for t, c in flashed if t in slot_of}
+    for v in white:
+        a = min(heard, key=lambda a: abs(v - a))
         # the file keeps the live relation of picture and sound: flash minus click, within a frame
         assert abs((v - a) - live_offset[round(v * 60)]) <= 1 / 60, (v, a, live_offset[round(v * 60)])
 
