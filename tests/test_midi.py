@@ -249,6 +249,15 @@ def test_learning_an_unknown_name_is_one_sentence_and_disarms(caplog):
     assert any("no parameter or action named 'temprature'" in r.getMessage() for r in caplog.records)
 
 
+def test_learn_without_a_midi_device_is_one_sentence(caplog):
+    store = app_store()
+    MidiInput.from_setup(parse_setup({}, "<test>"), store)
+    store.set("learn", "zoom", "osc")
+    assert store.base("learn") == ""
+    assert [r.getMessage() for r in caplog.records if r.name.startswith("vj.midi")] == [
+        "MIDI learn for zoom: <setup> names no [midi] device to learn from; add one and restart."]
+
+
 def test_learn_without_a_setup_file_still_maps():
     inp = midi_input([])
     inp.store.set("learn", "zoom")
@@ -335,3 +344,31 @@ def test_bad_rows_name_the_file_and_key(tmp_path, row, key, words):
     with pytest.raises(SetupError) as e:
         MidiInput.from_setup(load_setup(path), app_store())
     assert str(e.value).startswith(f"{path}: {key} ") and words in str(e.value)
+
+
+# -- the command line --------------------------------------------------------------------------------
+
+def test_vj_midi_learn_maps_the_next_moved_control_into_the_file(tmp_path):
+    from vj.midi.tools import learn_from_device
+    path = tmp_path / "show.toml"
+    path.write_text(SETUP_WITH_COMMENTS)
+    backend = FakeBackend(["nanoKONTROL2 MIDI 1"])
+
+    def turn_a_knob():
+        assert wait_for(lambda: backend.callback is not None)
+        time.sleep(0.1)
+        backend.callback(cc(17, 90))
+    threading.Thread(target=turn_a_knob, daemon=True).start()
+    said = learn_from_device(load_setup(path), "noise", timeout=10, backend=backend)
+    assert said.startswith("CC 17 on channel 1 now drives noise (saved to")
+    assert [(r.cc, r.param) for r in load_setup(path).midi.map][-1] == (17, "noise")
+
+
+def test_vj_midi_learn_without_the_device_is_one_sentence(tmp_path, capsys):
+    from vj.cli import main
+    path = tmp_path / "show.toml"
+    path.write_text(SETUP_WITH_COMMENTS)
+    assert main(["midi-learn", str(path), "temperature", "--timeout", "1"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith(f"vj: {path}: MIDI device 'nanoKONTROL2' could not be opened")
+    assert path.read_text() == SETUP_WITH_COMMENTS

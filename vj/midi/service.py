@@ -67,6 +67,8 @@ class _Arm:
 
 
 class MidiInput:
+    """One controller: its port watched by name, its messages mapped onto the store, MIDI learn."""
+
     def __init__(self, store: ParamStore, midi: MidiSetup, path: Path | None = None, label: str = "<setup>",
                  backend: Backend | None = None, poll_s: float = POLL_S, warnings: list[str] | None = None) -> None:
         self.store, self.midi, self.path, self.label = store, midi, path, label
@@ -159,11 +161,17 @@ class MidiInput:
 
     # -- MIDI learn ------------------------------------------------------------------------------
     def _on_change(self, change: Change) -> None:
-        if change.name == LEARN and change.source != SOURCE:
-            try:
-                self._queue.put_nowait(_Arm(change.value))
-            except queue.Full:
-                self.dropped += 1
+        if change.name != LEARN or change.source == SOURCE:
+            return
+        if not self.midi.device and change.value:
+            log.warning("MIDI learn for %s: %s names no [midi] device to learn from; add one and restart.",
+                        change.value, self.label)
+            self.store.set(LEARN, "", SOURCE)
+            return
+        try:
+            self._queue.put_nowait(_Arm(change.value))
+        except queue.Full:
+            self.dropped += 1
 
     def _arm(self, name: str) -> None:
         name = name.strip()

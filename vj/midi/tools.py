@@ -7,7 +7,7 @@ import time
 from ..setup import Setup, SetupError, apply_to_store
 from ..tables import app_store
 from .learn import CannotLearn, learnable
-from .service import LEARN, MidiInput, MidoBackend
+from .service import LEARN, Backend, MidiInput, MidoBackend
 
 log = logging.getLogger(__name__)
 
@@ -20,7 +20,7 @@ def list_ports() -> list[str]:
         return [f"MIDI is not available on this machine ({e})"]
 
 
-def learn_from_device(setup: Setup, name: str, timeout: float = 30.0) -> str:
+def learn_from_device(setup: Setup, name: str, timeout: float = 30.0, backend: Backend | None = None) -> str:
     """Open the setup's controller, wait for one moved control, map it to `name` and save it.
     Returns what was learned; raises SetupError with one sentence when it cannot."""
     store = app_store()
@@ -32,7 +32,7 @@ def learn_from_device(setup: Setup, name: str, timeout: float = 30.0) -> str:
         learnable(name, store)
     except CannotLearn as e:
         raise SetupError(str(e)) from None
-    midi = MidiInput.from_setup(setup, store)
+    midi = MidiInput.from_setup(setup, store, backend=backend)
     midi.poll()
     if midi.status != "open":
         raise SetupError(f"{setup.label}: MIDI device {setup.midi.device!r} could not be opened ({midi.status}); "
