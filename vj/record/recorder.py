@@ -7,7 +7,7 @@ A take writes, side by side in the setup's recording folder:
 
 Three threads feed it and none of them waits for the disk: the window calls `on_output(fbo, t)` on the
 main thread every display frame, the audio input calls `on_audio(block, t, samplerate)`, and store
-writers (OSC, MIDI, keys) reach `on_change` as a store listener. A take that fails (disk full) ends
+writers (OSC, MIDI, keys) reach it as a store listener. A take that fails (disk full) ends
 itself with one sentence in `record.error` and turns `record` off; the show goes on.
 
 Times: the take's clock is `perf_counter()` from the moment `record` turned on, the clock of the
@@ -25,7 +25,7 @@ import warnings
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -58,7 +58,6 @@ class Take:
     frames: GeneratorFrameWriter | None = None
     offset: float | None = None                # display time + offset = take time
     clock: PictureClock = field(init=False)
-    ended: bool = False
 
     def __post_init__(self) -> None:
         self.clock = PictureClock(self.rate)
@@ -68,13 +67,14 @@ class Take:
 
 
 class Recorder:
-    def __init__(self, show: Show, reader_factory: Callable[[Any], FramebufferReader] = FramebufferReader) -> None:
+    """The show's recorder: a service (`start`/`stop`), a frame sink (`on_output`), an audio listener."""
+
+    def __init__(self, show: Show) -> None:
         self.show = show
         self.store = show.store
         self.cfg = show.setup.record
         self._monitor_rate: float | None = None          # looked up on the main thread (GLFW)
         self.expect_audio = False                        # the setup names a sound input: wait for it
-        self._reader_factory = reader_factory
         self._reader: FramebufferReader | None = None   # main thread only (GL)
         self._reader_take: Take | None = None
         self._take: Take | None = None
@@ -149,7 +149,7 @@ class Recorder:
                 take.clock = PictureClock(take.rate)
             take.video = VideoRecording(take.paths.video, self._format(take, fbo.size), self._fault)
         if self._reader is None:
-            self._reader = self._reader_factory(fbo.ctx)
+            self._reader = FramebufferReader(fbo.ctx)
         for pixels, index in self._reader.ready():
             take.video.add_picture(pixels, index)
         slot = take.clock.slot(t + take.offset)
