@@ -217,8 +217,8 @@ def test_shader_error_names_file_and_line(app, tmp_path):
     shutil.copytree(SHADER_DIR, tmp_path, dirs_exist_ok=True)
     broken = tmp_path / "smooth.frag"
     lines = broken.read_text().splitlines()
-    n = next(i for i, line in enumerate(lines) if "vec3 center" in line)
-    lines[n] = "    vec3 center = oops;"
+    n = next(i for i, line in enumerate(lines) if "vec3 c = at(p);" in line)
+    lines[n] = "    vec3 c = oops;"
     broken.write_text("\n".join(lines))
     with pytest.raises(ShaderError, match=rf"smooth\.frag line {n + 1}: .*oops"):
         Renderer(app.ctx, (W, H), shader_dir=tmp_path)

@@ -91,19 +91,24 @@ class DisplayApp:
                 log.exception("display frame failed (error %d); the show goes on", self.errors)
 
     def frame(self) -> None:
-        self.t = t = self.clock.tick()
+        self.t = t = self.clock.frame_time()                 # when this frame will be shown
         self.window.poll()                                   # keys and window events write the store
         snap = self.store.snapshot()
         self.window.set_fullscreen(snap["fullscreen"])
         newest = self.bus.latest(final_only=not snap["show_iterations"])
         self.renderer.update(newest, t, snap["smoothing"], frozen=snap["freeze"])
-        output = self.renderer.render_output(self.effects.look(snap, t), snap["fill"])
-        for sink in list(self.sinks):
-            self._feed(sink, output, t)
+        self.renderer.draw_picture(self.effects.look(snap, t))   # cross-fade + effects
+        if self.sinks:                                        # the output picture, for the recorder
+            output = self.renderer.render_output(snap["fill"])
+            for sink in list(self.sinks):
+                self._feed(sink, output, t)
         self.renderer.present(self.ctx.screen, self.window.size, snap["fill"])
         self._overlay(snap, newest, t)
         if self.keep_pixels:
             self.pixels = self.read_window()
+        if self.clock.paces:            # no vsync: render now, so that the paced swap is only the copy
+            self.window.finish()
+        self.clock.wait()
         self.window.swap()
         now = time.perf_counter()
         self.swap_times.append(now)

@@ -1,20 +1,24 @@
 """The ModernGL picture pipeline, from generator frames to the output framebuffer and the window.
 
-Per new generator frame (at most one upload per display frame):
-    upload -> `raw` texture -> smooth.frag -> `target`        (generator resolution, once a frame)
-    copy `shown` -> `start`                                    (the fade starts from what is on screen)
-Per display frame:
-    crossfade.frag(start, target, progress) -> `shown`         (generator resolution)
-    effects.frag(shown, Look) -> `output`                      (output size: recorded, never the HUD)
-    present.frag(output) -> window                             (letterbox or fill)
+When a new generator frame arrives (at most one upload per display frame):
+    look.frag(start, target, progress now) -> `start`      the fade restarts from what is on screen
+    upload -> `raw` -> smooth.frag -> `target`             edge-preserving smoothing, once a frame
+Every display frame:
+    look.frag(start, target, progress, effects) -> `shown`  cross-fade + effects, generator resolution
+    scale.frag(shown) -> `output`                          only when a frame sink (recorder) wants it
+    scale.frag(shown) -> window                            letterbox or fill; the HUD goes on top
 
-Nothing here reads back or waits for the GPU: the loop never stalls on a transfer.
-Intermediate textures keep the generator's top row first; `output` is in OpenGL orientation
-(bottom row first, as `Framebuffer.read()` returns it).
+All the per-pixel work happens at the generator's resolution; the only full-size passes are the
+bilinear resamples, because where the GPU is the CPU (Mesa llvmpipe) full-size passes dominate the
+frame time. The cross-fade and the effects are linear or per-pixel, so doing them before the
+resample gives the same picture. Nothing here reads back or waits for the GPU.
+Generator-resolution textures keep the frame's top row first; `output` and the window are in
+OpenGL orientation (bottom row first, as `Framebuffer.read()` returns them).
 """
 from __future__ import annotations
 
 import logging
+import math
 from pathlib import Path
 
 import moderngl
@@ -27,21 +31,23 @@ from .glsl import SHADER_DIR, load_program
 
 log = logging.getLogger(__name__)
 
+NEUTRAL = Look()
+
 
 class Renderer:
     def __init__(self, ctx: moderngl.Context, output_size: tuple[int, int], shader_dir: Path = SHADER_DIR) -> None:
         self.ctx = ctx
         self.programs = {name: load_program(ctx, "quad.vert", f"{name}.frag", shader_dir)
-                         for name in ("smooth", "crossfade", "effects", "present")}
+                         for name in ("smooth", "look", "scale")}
         self.quads = {name: ctx.vertex_array(p, []) for name, p in self.programs.items()}
         self.output = self._target(output_size)
         self.timer = CrossFadeTimer()
         self.frame_size: tuple[int, int] | None = None
-        self.seq = -1                # bus sequence number of the frame on its way to the screen
+        self.seq = -1                # bus sequence number of the newest frame taken
+        self.progress = 0.0          # through the cross-fade to it (held while frozen)
         self.frozen = False
         self.uploads = 0
         self._smoothing: float | None = None
-        self._settled = False        # `shown` already equals `target` (fade finished)
 
     @property
     def output_size(self) -> tuple[int, int]:
@@ -50,46 +56,51 @@ class Renderer:
     @property
     def settled(self) -> bool:
         """The cross-fade has reached the newest frame taken."""
-        return self._settled
+        return self.progress >= 1.0
 
     def _target(self, size: tuple[int, int]) -> moderngl.Framebuffer:
         tex = self.ctx.texture(size, 4)
-        tex.filter = (moderngl.LINEAR, moderngl.LINEAR)
         tex.repeat_x = tex.repeat_y = False
         return self.ctx.framebuffer(color_attachments=[tex])
 
     def _allocate(self, size: tuple[int, int]) -> None:
         """(Re)create the generator-resolution textures, black, for frames of `size` (w, h)."""
         self.raw = self.ctx.texture(size, 3)
-        self.target, self.start, self.shown = (self._target(size) for _ in range(3))
-        for fbo in (self.target, self.start, self.shown):
+        self.target, self.start, self.spare, self.shown = (self._target(size) for _ in range(4))
+        for fbo in (self.target, self.start, self.spare, self.shown):
             fbo.clear(0.0, 0.0, 0.0, 1.0)
         self.frame_size = size
 
-    # -- per generator frame -------------------------------------------------------------------
+    # -- new generator frames ------------------------------------------------------------------
     def update(self, frame: Frame | None, t: float, smoothing: float, frozen: bool) -> None:
         """Take the newest frame if it is new (one upload at most) and advance the cross-fade.
 
-        Frozen: nothing changes on screen; the newest frame is picked up when released, faded in
+        Frozen: the picture holds (effects still apply); on release, the newest frame fades in
         from the held picture.
         """
         if frozen:
             self.frozen = True
             return
-        if self.frozen:
-            self.frozen = False
-            self._begin_fade(t, measured=False)
-        if frame is not None and frame.seq != self.seq:
+        thawed, self.frozen = self.frozen, False
+        new = frame is not None and frame.seq != self.seq
+        if new or thawed:
+            self._snapshot()
+        if new:
             self._upload(frame)
-            self._begin_fade(t, measured=True)
             self._smooth(smoothing)
+            self.timer.arrived(t)
+        elif thawed:
+            self.timer.restart(t)
         elif smoothing != self._smoothing and self.frame_size is not None:
             self._smooth(smoothing)
-        if self.frame_size is not None and not self._settled:
-            progress = self.timer.progress(t)
-            self._draw("crossfade", self.shown, from_picture=self.start.color_attachments[0],
-                       to_picture=self.target.color_attachments[0], progress=progress)
-            self._settled = progress >= 1.0
+        self.progress = self.timer.progress(t)
+
+    def _snapshot(self) -> None:
+        """The mix now on screen becomes the start of the next fade (no jump, ever)."""
+        if self.frame_size is None:
+            return
+        self._look(self.spare, NEUTRAL)
+        self.start, self.spare = self.spare, self.start
 
     def _upload(self, frame: Frame) -> None:
         h, w = frame.pixels.shape[:2]
@@ -101,36 +112,43 @@ class Renderer:
         self.seq = frame.seq
         self.uploads += 1
 
-    def _begin_fade(self, t: float, measured: bool) -> None:
-        if self.frame_size is None:
-            return
-        self.ctx.copy_framebuffer(self.start, self.shown)
-        if measured:
-            self.timer.arrived(t)
-        else:
-            self.timer.restart(t)
-        self._settled = False
-
     def _smooth(self, strength: float) -> None:
         self._smoothing = strength
         self._draw("smooth", self.target, picture=self.raw, strength=strength)
-        self._settled = False
 
-    # -- per display frame ---------------------------------------------------------------------
-    def render_output(self, look: Look, fill: bool = False) -> moderngl.Framebuffer:
-        """Draw the output picture (what is recorded) and return its framebuffer."""
-        if self.frame_size is None:
-            self.output.clear(0.0, 0.0, 0.0, 1.0)
-            return self.output
-        self._draw("effects", self.output, picture=self.shown.color_attachments[0],
-                   fit=fit(self.frame_size, self.output.size, fill), zoom=look.zoom, hue=look.hue,
-                   brightness=look.brightness, flash=look.flash, level=look.level)
+    # -- every display frame -------------------------------------------------------------------
+    def draw_picture(self, look: Look) -> None:
+        """The cross-fade and the effects of this display frame, into `shown`."""
+        if self.frame_size is not None:
+            self._look(self.shown, look)
+
+    def render_output(self, fill: bool = False) -> moderngl.Framebuffer:
+        """Resample the picture into the output framebuffer (what is recorded) and return it."""
+        self._scale(self.output, self.output.size, (1.0, 1.0), fill)
         return self.output
 
     def present(self, screen: moderngl.Framebuffer, window_size: tuple[int, int], fill: bool) -> None:
-        """Draw the output picture into the window, letterboxed or filled."""
-        self._draw("present", screen, picture=self.output.color_attachments[0],
-                   fit=fit(self.output.size, window_size, fill), viewport=(0, 0, *window_size))
+        """Resample the picture into the window: the output picture, letterboxed or filled."""
+        self._scale(screen, window_size, fit(self.output.size, window_size, fill), fill)
+
+    def _scale(self, fbo: moderngl.Framebuffer, size: tuple[int, int], region: tuple[float, float], fill: bool) -> None:
+        if self.frame_size is None:
+            fbo.viewport = (0, 0, *size)
+            fbo.use()
+            self.ctx.clear(0.0, 0.0, 0.0, 1.0)
+            return
+        inner = fit(self.frame_size, self.output.size, fill)  # the picture inside the output
+        texture = self.shown.color_attachments[0]
+        texture.filter = (moderngl.LINEAR, moderngl.LINEAR)
+        self._draw("scale", fbo, (0, 0, *size), picture=texture, region=region,
+                   frame=(inner[0] * region[0], inner[1] * region[1]))
+
+    def _look(self, fbo: moderngl.Framebuffer, look: Look) -> None:
+        for tex in (self.start.color_attachments[0], self.target.color_attachments[0]):
+            tex.filter = (moderngl.LINEAR, moderngl.LINEAR)
+        self._draw("look", fbo, from_picture=self.start.color_attachments[0],
+                   to_picture=self.target.color_attachments[0], progress=self.progress, zoom=look.zoom,
+                   hue=hue_matrix(look.hue), brightness=look.brightness, flash=look.flash, level=look.level)
 
     def _draw(self, name: str, fbo: moderngl.Framebuffer, viewport: tuple | None = None, **uniforms) -> None:
         program = self.programs[name]
@@ -145,3 +163,14 @@ class Renderer:
         fbo.viewport = viewport or (0, 0, *fbo.size)
         fbo.use()
         self.quads[name].render(moderngl.TRIANGLES, vertices=3)
+
+
+def hue_matrix(turns: float) -> tuple[float, ...]:
+    """Rotation of RGB about the grey axis by `turns`, column-major for a GLSL mat3."""
+    if turns == 0.0:
+        return (1.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0)
+    a = 2 * math.pi * turns
+    k = np.full(3, 1 / math.sqrt(3))
+    cross = np.array([[0, -k[2], k[1]], [k[2], 0, -k[0]], [-k[1], k[0], 0]])
+    m = math.cos(a) * np.eye(3) + math.sin(a) * cross + (1 - math.cos(a)) * np.outer(k, k)
+    return tuple(float(v) for v in m.T.flatten())

@@ -6,6 +6,7 @@ a show.
 """
 from __future__ import annotations
 
+import ctypes
 import logging
 import os
 from typing import Callable
@@ -94,6 +95,9 @@ class Window:
         if self.ctx.version_code < GL_VERSION[0] * 100 + GL_VERSION[1] * 10:
             raise DisplayUnavailable(f"The display offers OpenGL {self.ctx.version_code / 100:.1f} "
                                      f"({self.ctx.info['GL_RENDERER']}); vj needs OpenGL 3.3: update the graphics driver.")
+        # glFinish through ctypes releases the GIL while the renderer works (moderngl's would hold
+        # it, stalling the generator thread for the whole render on a CPU renderer).
+        self._gl_finish = ctypes.CFUNCTYPE(None)(glfw.get_proc_address("glFinish"))
         self.size = glfw.get_framebuffer_size(self.handle)
         glfw.set_framebuffer_size_callback(self.handle, self._resized)
         glfw.set_key_callback(self.handle, self._key)
@@ -127,6 +131,10 @@ class Window:
 
     def swap(self) -> None:
         glfw.swap_buffers(self.handle)
+
+    def finish(self) -> None:
+        """Wait until everything drawn so far is rendered, letting other Python threads run meanwhile."""
+        self._gl_finish()
 
     def close(self) -> None:
         if self.handle:
