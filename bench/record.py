@@ -17,6 +17,7 @@ import resource
 import shutil
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -29,7 +30,8 @@ def parse() -> argparse.Namespace:
     ap.add_argument("--seconds", type=float, default=8.0, help="each measured span (after a 3 s warm-up)")
     ap.add_argument("--size", default="1280x720", help="output picture (and window) size")
     ap.add_argument("--preset", default="superfast", help="x264 preset ([record] preset)")
-    ap.add_argument("--no-generator", action="store_true", help="the display alone, no painting")
+    ap.add_argument("--no-generator", action="store_true",
+                    help="no painting: random pictures ten a second instead (the display and recorder alone)")
     return ap.parse_args()
 
 
@@ -80,7 +82,10 @@ def main() -> None:
         sink_s.append(time.perf_counter() - started)
     app.sinks.append(timed_sink)
     show.store.set("mode", "schedule")
-    if not a.no_generator:
+    stop_pictures = threading.Event()
+    if a.no_generator:  # pictures still change: a smooth random frame every 0.1 s, cross-faded
+        threading.Thread(target=publish_pictures, args=(show.bus, stop_pictures), daemon=True).start()
+    else:
         show.generator.start()
 
     def span() -> dict:
@@ -99,6 +104,7 @@ def main() -> None:
         show.store.set("record", False, "bench")
         recorder.stop()
     finally:
+        stop_pictures.set()
         show.generator.stop()
         app.close()
     take = recorder.take
@@ -117,6 +123,19 @@ def main() -> None:
         "file_mb": round(take.paths.video.stat().st_size / 1e6, 2), "file": str(take.paths.video),
         "encode_alone": alone,
     }))
+
+
+def publish_pictures(bus, stop: threading.Event) -> None:
+    """Stand-in for the generator: smooth random 128x72 pictures, ten a second."""
+    import numpy as np
+    from engine.bus import Frame
+    rng = np.random.default_rng(0)
+    n = 0
+    while not stop.wait(0.1):
+        coarse = rng.random((9, 16, 3)) * 255
+        pixels = coarse.repeat(8, 0).repeat(8, 1).astype(np.uint8)
+        bus.publish(Frame(n, 1, True, time.perf_counter(), pixels))
+        n += 1
 
 
 def encode_alone(recorded: Path, preset: str, n: int = 90) -> dict:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import errno
 import logging
+import os
 import queue
 import threading
 import time
@@ -29,6 +30,7 @@ CANNOT_WRITE = (errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOENT, errno.ENOT
 SOUND_SLACK_S = 0.010   # time-stamp jitter tolerated before sound is re-placed (gap or overlap)
 SOUND_STALL_S = 0.5     # sound this far behind the picture is given up on and filled with silence
 SOUND_TAIL_WAIT_S = 0.3 # at the end, how long to wait for the sound of the last pictures
+ENCODER_NICENESS = 5    # below the display and generator threads (0), above idle
 
 
 class PictureClock:
@@ -122,6 +124,7 @@ class VideoRecording:
 
     # -- encoder thread --------------------------------------------------------------------------
     def _run(self) -> None:
+        yield_to_the_show()
         try:
             self._open()
             while not (self._stopping.is_set() and self._pictures.empty()):
@@ -239,6 +242,15 @@ class VideoRecording:
                     q.get_nowait()
                 except queue.Empty:
                     break
+
+
+def yield_to_the_show(niceness: int = ENCODER_NICENESS) -> None:
+    """Lower this thread's CPU priority (Linux: per thread; x264's workers, started from it, inherit it),
+    so on a busy machine the encoder falls behind and drops pictures before the display slows down."""
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), niceness)
+    except (AttributeError, OSError) as e:  # not Linux, or not allowed: the encoder runs at normal priority
+        log.debug("encoder priority unchanged: %s", e)
 
 
 class RecordingError(RuntimeError):
