@@ -121,3 +121,34 @@ def test_render_writes_a_playable_video_beside_the_pngs(tmp_path):
     for i, d in enumerate(decoded):
         errors = [np.abs(d - p).mean() for p in painted]
         assert errors[i] < 6 and errors[i] == min(errors), (i, errors)  # its own frame, in order
+
+
+def test_png_copy_keeps_every_generator_frame_exactly(tmp_path):
+    setup = small_setup()
+    setup.record.folder = str(tmp_path)
+    setup.record.generator_frames = "png"
+    show = build_show(setup, tuple(app_tables()))
+    recorder = Recorder(show)
+    show.store.set("record", True, "key")
+    painted = []
+    while len(painted) < 4:
+        frame = show.generator.step()
+        if frame is not None and frame.final:
+            painted.append(frame.pixels)
+            wait_for(lambda: recorder.take.frames.saved == len(painted))
+    show.store.set("record", False, "key")
+    recorder.stop()
+    from PIL import Image
+    pngs = sorted(recorder.take.paths.frames.glob("frame_*.png"))
+    assert len(pngs) == 4
+    assert all(np.array_equal(np.asarray(Image.open(p)), px) for p, px in zip(pngs, painted))
+
+
+def test_vj_render_replay_command_writes_the_video(tmp_path, capsys):
+    from vj.cli import main
+    take = record_a_set(tmp_path)
+    out = tmp_path / "again.mkv"
+    assert main(["render", "--replay", str(take.paths.timeline), "--video", str(out)]) == 0
+    assert f"replayed {FRAMES} frames" in capsys.readouterr().out
+    with av.open(str(out)) as box:
+        assert box.streams.video[0].average_rate == 60 and len(list(box.decode(video=0))) >= 1
