@@ -345,7 +345,7 @@ class FileSource(AudioSource):
                 n += 1
                 if self._stop.is_set():
                     return
-            self.ended = True
+            self.ended = not self._stop.is_set()  # stopped by close() is not the file's end
         except Exception as e:  # a corrupt file in the middle: stop with one sentence, keep the show
             self.failure = f"decoding failed ({e})"
 
