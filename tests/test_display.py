@@ -239,3 +239,82 @@ def test_display_that_cannot_be_opened_points_to_headless_render(xvfb, monkeypat
             window.init()
     finally:
         glfw.terminate()
+
+
+def test_window_shows_the_output_picture_the_sinks_get(app):
+    got = []
+    app.sinks.append(lambda fbo, t: got.append(np.frombuffer(fbo.read(components=3), np.uint8).reshape(H, W, 3)[::-1]))
+    picture = np.random.default_rng(5).integers(0, 256, (H, W, 3), dtype=np.uint8)
+    publish(app, picture)
+    settle(app)
+    app.store.set("hue", 0.25)
+    app.store.set("brightness", 0.8)
+    app.run_frames(1)
+    assert np.abs(got[-1].astype(int) - app.read_pixels()).max() <= 1   # recorded == shown (no HUD)
+    assert np.abs(got[-1].astype(int) - picture).max() > 20              # and the effects are in it
+
+
+def test_zoom_magnifies_around_the_centre(app):
+    picture = np.zeros((H, W, 3), np.uint8)
+    picture[H // 2 - 6: H // 2 + 6, W // 2 - 8: W // 2 + 8] = 255        # a 16x12 square in the middle
+    publish(app, picture)
+    settle(app)
+    probe = (H // 2, W // 2 - 12)                                        # just left of the square
+    assert app.read_pixels()[probe].max() == 0
+    app.store.set("zoom", 1.0)                                           # twice as close: 32x24
+    app.run_frames(1)
+    assert app.read_pixels()[probe].min() >= 250
+
+
+def test_before_the_first_frame_the_window_is_black_and_nothing_fails(app):
+    app.run_frames(5)
+    assert app.read_pixels().max() == 0 and app.errors == 0
+
+
+def test_vj_devices_lists_the_monitors(xvfb, capsys):
+    from vj.cli import main
+    assert main(["devices"]) == 0
+    out = capsys.readouterr().out
+    assert "monitors:\n  0: " in out and "1280x720" in out
+
+
+def test_vj_run_shows_a_setup_for_some_seconds_and_quits(xvfb, tmp_path):
+    from tests.conftest import TINY_MODEL
+    from vj.cli import main
+    setup = tmp_path / "show.toml"
+    setup.write_text(f'''name = "cli"
+[model]
+name = "{TINY_MODEL}"
+fallback = false
+[generator]
+width = 64
+height = 48
+[display]
+width = 128
+height = 96
+[osc]
+enabled = false
+[params]
+iterations = 2
+first_iterations = 2
+views = 2
+[[prompts]]
+text = "a red circle"
+''')
+    assert main(["run", str(setup), "--windowed", "--seconds", "1"]) == 0
+
+
+def test_smoothing_calms_noise_and_keeps_edges(app):
+    rng = np.random.default_rng(2)
+    picture = np.clip(128 + rng.normal(0, 20, (H, W, 3)), 0, 255).astype(np.uint8)
+    picture[:, W // 2:] = 255                                            # a hard edge down the middle
+    publish(app, picture)
+    settle(app)
+    raw = app.read_pixels().astype(int)
+    app.store.set("smoothing", 0.5)
+    app.run_frames(1)
+    smooth = app.read_pixels().astype(int)
+    assert np.abs(raw - picture).max() <= 2                               # smoothing 0: the raw frame
+    left = (slice(2, H - 2), slice(2, W // 2 - 2))
+    assert smooth[left].std() < 0.7 * raw[left].std()                    # the noise calms down
+    assert smooth[:, W // 2].min() >= 250 and smooth[:, W // 2 - 1].max() < 200   # the edge stays

@@ -138,9 +138,11 @@ def describe(snap: Snapshot, frame: Frame | None, status: Status) -> list[Line]:
     lines.append((f"TEMPERATURE {snap['temperature']:.0f}   noise {stats.get('noise', 0.0):.2f}   "
                   f"{snap['iterations']} it x {snap['views']} views   mode {snap['mode']}", WHITE))
     level = snap.get("audio.energy")
-    if level is not None:
+    if level is not None and snap.get("audio.active", True):
         bars = int(round(min(1.0, max(0.0, float(level))) * 20))
         lines.append((f"AUDIO [{'#' * bars}{'.' * (20 - bars)}] {float(level):.2f}", GREEN))
+    elif level is not None:
+        lines.append(("AUDIO no input", DIM))
     if snap.get("record"):
         lines.append((f"REC  recording   {snap.get('record.dropped', 0)} pictures dropped", RED))
     elif snap.get("record.error"):

@@ -49,7 +49,7 @@ class DisplayApp:
                              on_close=lambda: self.store.trigger("quit", "window"))
         self.ctx = self.window.ctx
         g = show.setup.generator
-        self.renderer = Renderer(self.ctx, setup.output_size(g.width, g.height))
+        self.renderer = Renderer(self.ctx, setup.output_size(g.width, g.height), grain=g.scale)
         self.text = TextLayer(self.ctx)
         self.effects = Effects(self.store)
         self.clock = clock or LiveClock(self.window.refresh_rate or setup.fps, pace=True if not self.window.refresh_rate else None)

@@ -35,8 +35,11 @@ NEUTRAL = Look()
 
 
 class Renderer:
-    def __init__(self, ctx: moderngl.Context, output_size: tuple[int, int], shader_dir: Path = SHADER_DIR) -> None:
+    def __init__(self, ctx: moderngl.Context, output_size: tuple[int, int], grain: int = 1,
+                 shader_dir: Path = SHADER_DIR) -> None:
+        """`grain`: the generator's optimization grid in pixels (its `scale`), the size of its noise."""
         self.ctx = ctx
+        self.grain = grain
         self.programs = {name: load_program(ctx, "quad.vert", f"{name}.frag", shader_dir)
                          for name in ("smooth", "look", "scale")}
         self.quads = {name: ctx.vertex_array(p, []) for name, p in self.programs.items()}
@@ -80,6 +83,8 @@ class Renderer:
         """
         if frozen:
             self.frozen = True
+            if smoothing != self._smoothing and self.frame_size is not None:
+                self._smooth(smoothing)  # a display setting: it still applies to the held picture
             return
         thawed, self.frozen = self.frozen, False
         new = frame is not None and frame.seq != self.seq
@@ -114,7 +119,7 @@ class Renderer:
 
     def _smooth(self, strength: float) -> None:
         self._smoothing = strength
-        self._draw("smooth", self.target, picture=self.raw, strength=strength)
+        self._draw("smooth", self.target, picture=self.raw, strength=strength, grain=self.grain)
 
     # -- every display frame -------------------------------------------------------------------
     def draw_picture(self, look: Look) -> None:
