@@ -296,6 +296,7 @@ def test_file_plays_out_when_an_output_exists_and_survives_losing_it(tmp_path, m
     ring = src.open()
     with caplog.at_level(logging.WARNING):
         got = [ring.pop(timeout=1.0) for _ in range(20)]
+        assert wait_for(lambda: src.ended)  # the thread marks the end after its last block
     src.close()
     assert all(g is not None for g in got) and src.ended  # every block analysed, heard or not
     assert len(written) == 5 and np.allclose(written[0], 0.1, atol=1e-3)
