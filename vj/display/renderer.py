@@ -4,9 +4,9 @@ When a new generator frame arrives (at most one upload per display frame):
     look.frag(start, target, progress now) -> `start`      the fade restarts from what is on screen
     upload -> `raw` -> smooth.frag -> `target`             edge-preserving smoothing, once a frame
 Every display frame:
-    look.frag(start, target, progress, effects) -> `shown`  cross-fade + effects, generator resolution
-    scale.frag(shown) -> `output`                          only when a frame sink (recorder) wants it
-    scale.frag(shown) -> window                            letterbox or fill; the HUD goes on top
+    look.frag(start, target, progress, colours) -> `shown`  cross-fade + colour effects, generator resolution
+    scale.frag(shown, zoom) -> `output`                    only when a frame sink (recorder) wants it
+    scale.frag(shown, zoom) -> window                      letterbox or fill; the HUD goes on top
 
 All the per-pixel work happens at the generator's resolution; the only full-size passes are the
 bilinear resamples, because where the GPU is the CPU (Mesa llvmpipe) full-size passes dominate the
@@ -50,6 +50,7 @@ class Renderer:
         self.progress = 0.0          # through the cross-fade to it (held while frozen)
         self.frozen = False
         self.uploads = 0
+        self.zoom = 1.0
         self._smoothing: float | None = None
 
     @property
@@ -123,7 +124,8 @@ class Renderer:
 
     # -- every display frame -------------------------------------------------------------------
     def draw_picture(self, look: Look) -> None:
-        """The cross-fade and the effects of this display frame, into `shown`."""
+        """The cross-fade and the colour effects of this display frame, into `shown`."""
+        self.zoom = look.zoom
         if self.frame_size is not None:
             self._look(self.shown, look)
 
@@ -146,13 +148,11 @@ class Renderer:
         texture = self.shown.color_attachments[0]
         texture.filter = (moderngl.LINEAR, moderngl.LINEAR)
         self._draw("scale", fbo, (0, 0, *size), picture=texture, region=region,
-                   frame=(inner[0] * region[0], inner[1] * region[1]))
+                   frame=(inner[0] * region[0] * self.zoom, inner[1] * region[1] * self.zoom))
 
     def _look(self, fbo: moderngl.Framebuffer, look: Look) -> None:
-        for tex in (self.start.color_attachments[0], self.target.color_attachments[0]):
-            tex.filter = (moderngl.LINEAR, moderngl.LINEAR)
         self._draw("look", fbo, from_picture=self.start.color_attachments[0],
-                   to_picture=self.target.color_attachments[0], progress=self.progress, zoom=look.zoom,
+                   to_picture=self.target.color_attachments[0], progress=self.progress,
                    hue=hue_matrix(look.hue), brightness=look.brightness, flash=look.flash, level=look.level)
 
     def _draw(self, name: str, fbo: moderngl.Framebuffer, viewport: tuple | None = None, **uniforms) -> None:
