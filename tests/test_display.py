@@ -318,3 +318,16 @@ def test_smoothing_calms_noise_and_keeps_edges(app):
     left = (slice(2, H - 2), slice(2, W // 2 - 2))
     assert smooth[left].std() < 0.7 * raw[left].std()                    # the noise calms down
     assert smooth[:, W // 2].min() >= 250 and smooth[:, W // 2 - 1].max() < 200   # the edge stays
+
+
+def test_a_missing_monitor_falls_back_to_the_first_with_a_hud_warning(xvfb):
+    setup = small_setup(width=W, height=H, hud=False, fullscreen=True)
+    setup.display.monitor = 3
+    show, _ = build(setup)
+    app = DisplayApp(show, clock=FixedStepClock(60), keep_pixels=True)
+    try:
+        app.run_frames(2)
+        assert "MONITOR 3 NOT FOUND - FULLSCREEN ON MONITOR 0" in show.warnings
+        assert app.window.fullscreen and tuple(app.window.size) == (1280, 720)
+    finally:
+        app.close()

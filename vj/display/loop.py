@@ -5,7 +5,8 @@ takes the newest generator frame when there is one (never waits for it) and cros
 
 Hooks for the other parts of the app:
   * `sinks`: callables `sink(output_fbo, t)` run on the main thread every display frame, right
-    after the output picture is drawn and before the HUD (which is never recorded). `output_fbo`
+    after the output picture is drawn and before the HUD (which is never recorded); `t` is the
+    clock's time at which this frame will be shown (see clock.py). `output_fbo`
     is a `moderngl.Framebuffer` of the output size (`[display] output_*`), RGBA8, bottom row
     first as `read()`/`read_into()` return it; `output_fbo.ctx` is the GL context. Sinks must not
     block: read back asynchronously (a pixel buffer object read into now, mapped a frame or two
@@ -41,12 +42,20 @@ QUIT_CONFIRM = 3.0      # seconds within which a second quit confirms the first
 
 
 class DisplayApp:
+    """The show window of one Show: opens it, runs the display loop, closes it.
+
+    `clock` defaults to a LiveClock at the monitor's refresh (60 Hz, paced, where it has none).
+    `keep_pixels` reads the window back every frame for `read_pixels()` (tests, screenshots).
+    """
+
     def __init__(self, show: Show, clock: Clock | None = None, keep_pixels: bool = False) -> None:
         setup = show.setup.display
         self.show, self.store, self.bus = show, show.store, show.bus
-        self.window = Window((setup.width, setup.height), f"vj - {show.setup.name}", False, setup.monitor,
+        self.window = Window((setup.width, setup.height), f"vj - {show.setup.name}", setup.monitor,
                              on_key=lambda key: press(self.store, key),
                              on_close=lambda: self.store.trigger("quit", "window"))
+        if self.window.warning:
+            show.warnings.append(self.window.warning)
         self.ctx = self.window.ctx
         g = show.setup.generator
         self.renderer = Renderer(self.ctx, setup.output_size(g.width, g.height), grain=g.scale)

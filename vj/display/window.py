@@ -67,11 +67,14 @@ def _monitors() -> list:
 class Window:
     """A resizable window (or fullscreen on a monitor) with an OpenGL 3.3 core context current."""
 
-    def __init__(self, size: tuple[int, int], title: str, fullscreen: bool = False, monitor: int = 0,
+    def __init__(self, size: tuple[int, int], title: str, monitor: int = 0,
                  on_key: Callable[[str], None] = lambda key: None, on_close: Callable[[], None] = lambda: None) -> None:
+        """Opens windowed; `set_fullscreen(True)` moves it onto `monitor` (0 when that one is missing)."""
         init()
         monitors = _monitors()
+        self.warning = ""  # for the HUD
         if monitor >= len(monitors):
+            self.warning = f"MONITOR {monitor} NOT FOUND - FULLSCREEN ON MONITOR 0"
             log.warning("Monitor %d does not exist (%d found, `vj devices` lists them); using monitor 0.",
                         monitor, len(monitors))
             monitor = 0
@@ -103,8 +106,6 @@ class Window:
         glfw.set_key_callback(self.handle, self._key)
         glfw.set_window_close_callback(self.handle, self._close)
         self.fullscreen = False
-        if fullscreen:
-            self.set_fullscreen(True)
 
     @property
     def refresh_rate(self) -> int:
