@@ -238,6 +238,10 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--steps", type=int, default=0, help="exact number of steps (overrides --minutes)")
     p.add_argument("--batch", type=int, default=128)
     p.add_argument("--lr", type=float, default=2e-3)
+    p.add_argument("--init", default="", help="start from this training checkpoint's model and readout "
+                   "(a second phase: fresh optimizer and schedule)")
+    p.add_argument("--augment-strength", type=float, default=1.0,
+                   help="1: about 60%% of pictures half-optimized looking, noise sigma up to 0.12; scales both")
     p.add_argument("--readout", type=float, default=1.0, help="weight of the training-only readout loss")
     p.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
     p.add_argument("--out", default="", help="export as engine/builtin/weights/<out>.* (default: the arch name)")
@@ -262,6 +266,11 @@ def main(argv: list[str] | None = None) -> None:
                              {"params": [q for q in params if q.ndim < 2], "weight_decay": 0.0}],
                             lr=args.lr, betas=(0.9, 0.98))
     start, total = 0, args.steps
+    if args.init:
+        state = torch.load(args.init, weights_only=True)
+        model.load_state_dict(state["model"])
+        readout.load_state_dict(state["readout"])
+        log.info("initialised from %s (its step %d)", args.init, state["step"])
     ckpt = Path(args.ckpt) if args.ckpt else None
     if ckpt and ckpt.is_file():
         state = torch.load(ckpt, weights_only=True)
@@ -274,7 +283,7 @@ def main(argv: list[str] | None = None) -> None:
     def step_once(step: int) -> float:
         images, tokens, truth, targets = make_batch(args.seed, step, args.batch, tokenizer, size)
         gen = torch.Generator().manual_seed(args.seed * 1_000_003 + step)
-        feats = model.encode_image(augment(images, gen, min(1.0, step / AUGMENT_RAMP)))
+        feats = model.encode_image(augment(images, gen, args.augment_strength * min(1.0, step / AUGMENT_RAMP)))
         img = F.normalize(feats, dim=-1)
         txt = encode_text(model, tokens)
         loss = loss_fn(img, txt, truth, model.logit_scale.exp().clamp(max=100))
