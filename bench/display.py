@@ -1,7 +1,7 @@
 """Display smoothness while the generator paints on the same CPU cores.
 
     python -m bench.display [--seconds 10] [--size 1280x720] [--model builtin] [--threads 1]
-                            [--no-generator] [--no-hud]
+                            [--no-generator] [--no-hud] [--alone]
 
 Opens the live window on a private Xvfb screen (re-running itself under xvfb-run), starts the
 generator of setups/default.toml (the builtin model, or the tiny test model when the builtin
@@ -35,6 +35,8 @@ def parse() -> argparse.Namespace:
     ap.add_argument("--threads", type=int, default=None, help="torch threads for the generator (default: the app's)")
     ap.add_argument("--no-generator", action="store_true", help="measure the display alone")
     ap.add_argument("--no-hud", action="store_true")
+    ap.add_argument("--alone", action="store_true",
+                    help="then close the window and measure the generator alone as long (what the display costs it)")
     return ap.parse_args()
 
 
@@ -103,8 +105,14 @@ def main() -> None:
         },
         "seconds": round(dt, 2), "cpus": os.cpu_count(),
     }
-    gen.stop()
     app.close()
+    if a.alone and not a.no_generator:
+        seq0, it0, t0 = show.bus.seq, gen.iterations, time.perf_counter()
+        time.sleep(a.seconds)
+        dt = time.perf_counter() - t0
+        result["generator"]["alone_frames_per_s"] = round((show.bus.seq - seq0) / dt, 3)
+        result["generator"]["alone_iters_per_s"] = round((gen.iterations - it0) / dt, 2)
+    gen.stop()
     print(json.dumps(result))
 
 

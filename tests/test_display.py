@@ -6,7 +6,10 @@ cross-fade and the fades then depend on frame counts only, never on how busy the
 """
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
+import sys
 import time
 
 import glfw
@@ -87,7 +90,8 @@ def test_crossfade_passes_through_intermediate_values(app):
         app.run_frames(1)
         values.append(int(app.read_pixels()[H // 2, W // 2, 0]))
     assert app.renderer.timer.interval == pytest.approx(0.5)
-    assert values[14] == pytest.approx(40 + 160 * 14 / 30, abs=3)   # halfway through the measured interval
+    assert values[0] == pytest.approx(40 + 160 / 30, abs=3)          # the arrival frame already moves
+    assert values[14] == pytest.approx(40 + 160 * 15 / 30, abs=3)   # halfway through the measured interval
     assert all(b >= a for a, b in zip(values, values[1:]))
     assert sum(40 < v < 200 for v in values) >= 25
     assert values[-1] == 200
@@ -331,3 +335,30 @@ def test_a_missing_monitor_falls_back_to_the_first_with_a_hud_warning(xvfb):
         assert app.window.fullscreen and tuple(app.window.size) == (1280, 720)
     finally:
         app.close()
+
+
+def test_an_opengl_older_than_3_3_is_named(xvfb):
+    code = ("from vj.display.window import Window, DisplayUnavailable\n"
+            "try:\n    Window((64, 64), 'old GL')\nexcept DisplayUnavailable as e:\n    print(e)\n")
+    env = {**os.environ, "MESA_GL_VERSION_OVERRIDE": "3.0"}     # Mesa pretends to be GL 3.0
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120).stdout
+    assert "OpenGL 3.3" in out and "update the graphics driver" in out
+
+
+def test_show_iterations_chooses_finished_frames_or_every_iteration(app):
+    publish(app, uniform(50))
+    app.bus.publish(Frame(1, 3, False, time.perf_counter(), uniform(150)))   # an iteration, not finished
+    app.run_frames(40)                                                   # the first fade lasts 0.5 s
+    assert abs(int(app.read_pixels()[H // 2, W // 2, 0]) - 50) <= 1
+    app.store.set("show_iterations", True)
+    settle(app)
+    assert abs(int(app.read_pixels()[H // 2, W // 2, 0]) - 150) <= 1
+
+
+def test_a_generator_faster_than_the_display_is_shown_frame_by_frame(app):
+    for value in range(20, 220, 10):                                     # a new frame every display frame
+        publish(app, uniform(value))
+        app.run_frames(1)
+    publish(app, uniform(230))
+    app.run_frames(1)
+    assert abs(int(app.read_pixels()[H // 2, W // 2, 0]) - 230) <= 2

@@ -51,6 +51,10 @@ def test_crossfade_lasts_the_median_gap_between_frames():
     assert timer.interval == MAX_INTERVAL
     timer.restart(400.0)                                # a restart is not a measured gap
     assert timer.interval == MAX_INTERVAL and timer.progress(400.0) == 0.0
+    timer = CrossFadeTimer()
+    timer.arrived(0.0)
+    timer.arrived(1 / 60, shown=0.0)                    # frames as fast as the display: shown at once
+    assert timer.progress(1 / 60) == 1.0
 
 
 def test_blackout_fades_over_fade_time_and_hits_die_away():

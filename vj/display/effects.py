@@ -30,18 +30,23 @@ class CrossFadeTimer:
         self._last: float | None = None
         self._gaps: deque[float] = deque(maxlen=5)
 
-    def arrived(self, t: float) -> None:
-        """A new generator frame arrived at display time `t`: measure the gap, restart the fade."""
+    def arrived(self, t: float, shown: float | None = None) -> None:
+        """A new generator frame arrived for the display frame at `t`: measure the gap, restart the fade.
+
+        The fade starts at `shown`, the time of the display frame before (the picture the fade
+        starts from), so this frame already moves towards the new one, and a generator as fast as
+        the display shows each of its frames at once.
+        """
         if self._last is not None:
             self._gaps.append(t - self._last)
             self.interval = min(MAX_INTERVAL, max(MIN_INTERVAL, statistics.median(self._gaps)))
         self._last = t
-        self.start = t
+        self.start = t if shown is None else shown
 
-    def restart(self, t: float) -> None:
+    def restart(self, t: float, shown: float | None = None) -> None:
         """Fade again from what is on screen (after a freeze), without counting it as a gap."""
-        self.start = t
         self._last = t
+        self.start = t if shown is None else shown
 
     def progress(self, t: float) -> float:
         return min(1.0, max(0.0, (t - self.start) / self.interval))

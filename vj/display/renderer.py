@@ -51,6 +51,7 @@ class Renderer:
         self.frozen = False
         self.uploads = 0
         self.zoom = 1.0
+        self._shown_at: float | None = None   # display time of the previous frame
         self._smoothing: float | None = None
 
     @property
@@ -86,6 +87,7 @@ class Renderer:
             self.frozen = True
             if smoothing != self._smoothing and self.frame_size is not None:
                 self._smooth(smoothing)  # a display setting: it still applies to the held picture
+            self._shown_at = t
             return
         thawed, self.frozen = self.frozen, False
         new = frame is not None and frame.seq != self.seq
@@ -94,12 +96,13 @@ class Renderer:
         if new:
             self._upload(frame)
             self._smooth(smoothing)
-            self.timer.arrived(t)
+            self.timer.arrived(t, self._shown_at)
         elif thawed:
-            self.timer.restart(t)
+            self.timer.restart(t, self._shown_at)
         elif smoothing != self._smoothing and self.frame_size is not None:
             self._smooth(smoothing)
         self.progress = self.timer.progress(t)
+        self._shown_at = t
 
     def _snapshot(self) -> None:
         """The mix now on screen becomes the start of the next fade (no jump, ever)."""
