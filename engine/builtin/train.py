@@ -39,6 +39,7 @@ WEIGHTS = HERE / "weights"
 MEAN = torch.tensor((0.48145466, 0.4578275, 0.40821073)).view(1, 3, 1, 1)  # OpenAI CLIP's, open_clip's default
 STD = torch.tensor((0.26862954, 0.26130258, 0.27577711)).view(1, 3, 1, 1)
 
+EASY_RAMP = 600  # steps over which the share of easy scenes (--easy) falls to a quarter
 AUGMENT_RAMP = 400  # steps over which the half-optimized look and the noise reach full strength
 
 log = logging.getLogger(__name__)
@@ -185,11 +186,11 @@ def readout_targets(scenes: world.Scenes) -> torch.Tensor:
     return torch.from_numpy(t)
 
 
-def make_batch(seed: int, step: int, n: int, tokenizer, size: int):
+def make_batch(seed: int, step: int, n: int, tokenizer, size: int, easy: float = 0.0):
     """Step `step`'s training batch: images (n, 3, S, S) in [0, 1], tokens (n + n//2, ctx), truth
     (captions x pictures) and readout targets."""
     rng = np.random.default_rng([seed, step])
-    scenes = world.sample_scenes(rng, n)
+    scenes = world.sample_scenes(rng, n, easy=easy)
     caps = world.describe(scenes, rng)
     k = n // 2
     neg = hard_negatives(world.Captions(caps.n_obj[:k], caps.obj[:k], caps.bg[:k]), rng)
@@ -242,6 +243,8 @@ def main(argv: list[str] | None = None) -> None:
                    "(a second phase: fresh optimizer and schedule)")
     p.add_argument("--augment-strength", type=float, default=1.0,
                    help="1: about 60%% of pictures half-optimized looking, noise sigma up to 0.12; scales both")
+    p.add_argument("--easy", type=float, default=0.0, help="curriculum: this fraction of scenes are one big "
+                   "centred object at step 0, falling to a quarter of it by step 600")
     p.add_argument("--readout", type=float, default=1.0, help="weight of the training-only readout loss")
     p.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
     p.add_argument("--out", default="", help="export as engine/builtin/weights/<out>.* (default: the arch name)")
@@ -281,7 +284,8 @@ def main(argv: list[str] | None = None) -> None:
         log.info("resumed from %s at step %d of %d", ckpt, start, total)
 
     def step_once(step: int) -> float:
-        images, tokens, truth, targets = make_batch(args.seed, step, args.batch, tokenizer, size)
+        easy = args.easy * max(0.25, 1 - 0.75 * step / EASY_RAMP)
+        images, tokens, truth, targets = make_batch(args.seed, step, args.batch, tokenizer, size, easy)
         gen = torch.Generator().manual_seed(args.seed * 1_000_003 + step)
         feats = model.encode_image(augment(images, gen, args.augment_strength * min(1.0, step / AUGMENT_RAMP)))
         img = F.normalize(feats, dim=-1)

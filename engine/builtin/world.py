@@ -113,10 +113,11 @@ def _jitter_colours(rng: np.random.Generator, idx: np.ndarray) -> np.ndarray:
 
 
 def sample_scenes(rng: np.random.Generator, n: int, n_objects: int | None = None,
-                  pairs: str = "train") -> Scenes:
+                  pairs: str = "train", easy: float = 0.0) -> Scenes:
     """n random scenes. `n_objects` fixes 1 or 2 objects (else about 40% have two).
     `pairs`: "train" never uses HELD_OUT colour+shape pairs, "held_out" uses only those (one object),
-    "any" uses everything."""
+    "any" uses everything. `easy`: the fraction of scenes that are one big object in the center on
+    a plain background (a curriculum: shape is learned far sooner from such pictures)."""
     held = held_out_mask()
     two = (rng.random(n) < 0.4) if n_objects is None else np.full(n, n_objects == 2)
     n_obj = 1 + two.astype(int)
@@ -144,6 +145,11 @@ def sample_scenes(rng: np.random.Generator, n: int, n_objects: int | None = None
     pos = np.empty((n, 2), int)
     pos[:, 0] = rng.integers(0, len(POSITIONS), n)
     pos[:, 1] = (pos[:, 0] + rng.integers(1, len(POSITIONS), n)) % len(POSITIONS)
+    simple = rng.random(n) < easy if easy > 0 else np.zeros(n, bool)
+    two &= ~simple
+    n_obj = 1 + two.astype(int)
+    size[simple, 0] = 0
+    pos[simple, 0] = POSITIONS.index("center")
     # Background: any colour that no object has.
     bg = rng.integers(0, len(COLOURS), n)
     for _ in range(4):
@@ -174,6 +180,8 @@ def sample_scenes(rng: np.random.Generator, n: int, n_objects: int | None = None
     bg_style = np.concatenate([rng.uniform(-0.15, 0.15, (n, 2)), rng.uniform(0, 0.06, (n, 1)),
                                rng.uniform(-12, 12, (n, 2)), rng.uniform(0, 2 * np.pi, (n, 1))], 1)
     bg_style[rng.random(n) < 0.4] = 0  # plain backgrounds are common
+    bg_style[simple] = 0
+    glow[simple] = 0
     return Scenes(n_obj, obj, bg, rgb, _jitter_colours(rng, bg), xy, radius, angle, shade, glow,
                   bg_style.astype(np.float32))
 
