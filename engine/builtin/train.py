@@ -15,6 +15,10 @@ scale 0.7..1, random perspective with distortion 0.5, grey outside the warp), pl
 gaussian noise and pictures made to look half-optimized: blended with uniform noise (frames start
 as uniform noise), speckled, or at a lower resolution (the optimizer's `scale` option).
 
+A second phase starts from a checkpoint with `--init` (fresh optimizer and schedule). `--easy`
+is a curriculum: a share of scenes are one big centred object on a plain background, which
+teaches shape far sooner than the full world does (MODEL_CARD.md lists the phases used).
+
 Every few minutes, and at the end, the fp16 weights and their config are written to
 engine/builtin/weights/<out>.{json,safetensors}, loadable as `open_clip.create_model(out, pretrained=...)`.
 """
