@@ -37,7 +37,8 @@ class ModelSetup:
     fallback: bool = opt(True, "run on the builtin model (with a HUD warning) when this one is not available offline")
     ensemble: list[str] = opt([], "more model specs guiding together with the first (iterations alternate)")
     device: str = opt("auto", "auto (cuda when present), cpu or cuda[:N]")
-    precision: str = opt("fp32", "fp32, bf16, or fp16 (CUDA only)", choices=("fp32", "bf16", "fp16"))
+    precision: str = opt("auto", "auto (bf16 where the hardware has it, else fp32), fp32, bf16, or fp16 (CUDA only)",
+                         choices=("auto", "fp32", "bf16", "fp16"))
 
 
 @dataclass

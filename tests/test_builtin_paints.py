@@ -1,0 +1,74 @@
+"""The builtin model paints what a prompt says: checked model-free (pixel colours) and by a second,
+independently trained model (builtin-b: other seed, other architecture)."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from engine import load_guide
+from engine.augment import random_views
+from engine.builtin.world import COLOURS, PALETTE
+from vj.setup import load_setup
+from vj.show import build_show
+
+# Prompts name the background: it is most of the picture, so its colour must dominate.
+BACKGROUNDS = ["green", "blue", "yellow", "purple", "orange", "cyan", "pink", "white"]
+
+
+def painted(prompt: str, width: int, height: int, frames: int = 1, **params):
+    """Paint from noise with the default setup a performer gets (only size and prompt changed)."""
+    setup = load_setup("setups/default.toml")
+    setup.generator.width, setup.generator.height = width, height
+    setup.prompts = setup.prompts[:1]
+    setup.prompts[0].text = prompt
+    setup.params.update(params)
+    show = build_show(setup)
+    done = []
+    while len(done) < frames:
+        f = show.generator.step()
+        if f is not None:
+            done.append(f)
+    return show, done[-1]
+
+
+def dominant(pixels: np.ndarray) -> tuple[str, float]:
+    """Most frequent of the ten palette colours (each pixel counted as its nearest)."""
+    px = pixels.reshape(-1, 3).astype(np.float32)
+    nearest = ((px[:, None, :] - PALETTE[None].astype(np.float32)) ** 2).sum(-1).argmin(1)
+    counts = np.bincount(nearest, minlength=len(COLOURS))
+    return COLOURS[counts.argmax()], counts.max() / len(nearest)
+
+
+def contrast(colour: str) -> str:
+    return "black" if colour in ("white", "yellow", "cyan") else "white"
+
+
+def on(colour: str) -> str:
+    return f"on {'an' if colour[0] in 'aeiou' else 'a'} {colour} background"
+
+
+@pytest.mark.parametrize("size", [(128, 128), (256, 144)])
+def test_the_prompts_colour_dominates_the_picture(size):
+    got = {c: dominant(painted(f"a small {contrast(c)} cross {on(c)}", *size)[1].pixels)[0]
+           for c in BACKGROUNDS}
+    assert sum(got[c] == c for c in BACKGROUNDS) >= 7 and len(set(got.values())) >= 6, got
+
+
+PROMPTS = [f"a small {contrast(c)} cross {on(c)}" for c in COLOURS] + [
+    "a big yellow circle on a blue background", "red stripes on a green background"]
+
+
+def test_an_independent_model_recognises_what_builtin_painted():
+    judge = load_guide("builtin-b")
+    texts = judge.text_features(PROMPTS)
+    right = []
+    for i, prompt in enumerate(PROMPTS):
+        size = (256, 144) if i % 2 == 0 else (144, 256)
+        _, frame = painted(prompt, *size, frames=2)
+        x = torch.from_numpy(frame.pixels).permute(2, 0, 1)[None].float() / 255
+        with torch.no_grad():  # the judge looks as CLIP looks in this method: through random views
+            views = random_views(x, 16, judge.size, torch.Generator().manual_seed(i))
+            score = (judge.image_features(views) @ texts.T).mean(0)
+        right.append(int(score.argmax()) == i)
+    assert sum(right) >= 10, [p for p, ok in zip(PROMPTS, right) if not ok]
