@@ -5,7 +5,8 @@
         + w_c |frame - previous|_1                         (Eq. 2-3: stability, every 4th iteration)
 
 The first frame starts from uniform noise; each next frame from the previous one plus gaussian
-noise (temperature.py says how much). Adam's state is reset every frame, as in the authors' code.
+noise (temperature.py says how much), drawn at a coarser grid so it moves content rather than
+adding grain. Adam's state is reset every frame, as in the authors' code.
 Pixels are clamped to [0, 1] after each step so frames stay displayable and cannot drift.
 
 `scale` > 1 optimizes a grid `scale` times smaller and upsamples it bilinearly: smoother pictures
@@ -26,6 +27,7 @@ from .models import Guide
 from .temperature import Heat
 
 STABILITY_EVERY = 4  # the authors apply the L1 term on every 4th iteration only
+NOISE_CELL = 4       # grid cells per noise sample along each side (see _noise)
 
 
 @dataclass
@@ -61,12 +63,19 @@ class FrameOptimizer:
         if self.prev is None:
             start = torch.rand(1, 3, *self.grid, generator=self.rng)
         else:
-            noise = torch.randn(1, 3, *self.grid, generator=self.rng) * heat.noise
-            start = (self.prev.cpu() + noise).clamp(0, 1)
+            start = (self.prev.cpu() + self._noise() * heat.noise).clamp(0, 1)
         self.start = start.to(self.device)
         self.z = self.start.clone().requires_grad_(True)
         self.opt = torch.optim.Adam([self.z], lr=0.1)
         self.iteration = 0
+
+    def _noise(self) -> torch.Tensor:
+        """Unit-std gaussian noise over the grid, drawn NOISE_CELL times coarser and upsampled:
+        it moves shapes and colours instead of sprinkling grain that 10 iterations cannot clean."""
+        h, w = self.grid
+        coarse = torch.randn(1, 3, max(1, h // NOISE_CELL), max(1, w // NOISE_CELL), generator=self.rng)
+        noise = F.interpolate(coarse, size=(h, w), mode="bicubic", align_corners=False)
+        return noise / noise.std().clamp(min=1e-6)
 
     def image(self) -> torch.Tensor:
         """The current frame at full resolution, (1, 3, H, W) in [0, 1]; differentiable."""
