@@ -8,7 +8,6 @@ from __future__ import annotations
 import logging
 import threading
 import time
-import wave
 from pathlib import Path
 
 import numpy as np
@@ -16,6 +15,7 @@ import pytest
 import sounddevice as sd
 
 from engine import make_store
+from tests import media
 from vj.audio import AudioInput, FileSource, controls
 from vj.audio.source import AudioUnavailable, device_lines, find_input
 from vj.setup import parse_setup
@@ -30,14 +30,7 @@ def audio_store():
 
 
 def write_wav(path: Path, samples: np.ndarray, sr: int = SR) -> Path:
-    """16-bit PCM wav of float samples (frames,) or (frames, channels), with the standard library."""
-    data = samples if samples.ndim == 2 else samples[:, None]
-    with wave.open(str(path), "wb") as w:
-        w.setnchannels(data.shape[1])
-        w.setsampwidth(2)
-        w.setframerate(sr)
-        w.writeframes((np.clip(data, -1, 1) * 32767).astype("<i2").tobytes())
-    return path
+    return media.write_wav(path, samples, sr)
 
 
 def wait_for(condition, timeout: float = 5.0) -> bool:

@@ -22,6 +22,7 @@ import numpy as np
 import pytest
 
 from tests.conftest import TINY_MODEL, small_setup
+from tests.media import write_wav
 from vj.app import build
 from vj.record.video import PictureClock
 
@@ -35,15 +36,7 @@ def click_track(path: Path, seconds: float = 5.0) -> None:
     audio = np.zeros((round(seconds * SR), 2), np.float32)
     for c in CLICKS:
         audio[round(c * SR):round(c * SR) + SR // 1000] = 0.8
-    with av.open(str(path), "w") as box:
-        stream = box.add_stream("pcm_s16le", rate=SR, layout="stereo")
-        frame = av.AudioFrame.from_ndarray((audio * 32767).astype(np.int16).reshape(1, -1), format="s16",
-                                           layout="stereo")
-        frame.sample_rate = SR
-        for packet in stream.encode(frame):
-            box.mux(packet)
-        for packet in stream.encode(None):
-            box.mux(packet)
+    write_wav(path, audio, SR)
 
 
 def decode(path: Path):
