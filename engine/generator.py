@@ -63,6 +63,7 @@ class Generator:
         self.errors = 0
         self.last_noise = 0.0      # the noise std the current frame actually started with
         self._in_frame = False
+        self._first = True         # the frame in progress paints from noise (first_iterations, full lr)
         self._pending: set[str] = set()
         self._iter_rate, self._frame_rate = Rate(), Rate(8)
         self._stop = threading.Event()
