@@ -55,6 +55,20 @@ def test_the_prompts_colour_dominates_the_picture(size):
     assert sum(got[c] == c for c in BACKGROUNDS) >= 7 and len(set(got.values())) >= 6, got
 
 
+def test_switching_the_prompt_moves_the_dominant_colour_within_bounded_iterations():
+    # A warm temperature: the performer's way to let a settled picture change (at 30 it drifts slowly).
+    show, frame = painted("a small white cross on a blue background", 192, 108, temperature=70.0)
+    assert dominant(frame.pixels)[0] == "blue"
+    show.store.set("prompt.1", "a small black cross on a yellow background")
+    iterations = 0
+    while dominant(frame.pixels)[0] != "yellow":
+        frame = None
+        while frame is None:
+            frame = show.generator.step()
+        iterations += frame.iteration
+        assert iterations <= 300, f"still {dominant(frame.pixels)} after {iterations} iterations"
+
+
 PROMPTS = [f"a small {contrast(c)} cross {on(c)}" for c in COLOURS] + [
     "a big yellow circle on a blue background", "red stripes on a green background"]
 
