@@ -57,7 +57,6 @@ def main() -> None:
     import logging
     logging.basicConfig(level=logging.WARNING)
     from engine.models import ModelUnavailable
-    from vj.app import app_tables
     from vj.display import DisplayApp
     from vj.setup import load_setup
     from vj.show import build_show
@@ -74,7 +73,7 @@ def main() -> None:
         setup.generator.threads = a.threads
     setup.model.fallback = False
     try:
-        show = build_show(setup, tuple(app_tables()))
+        show = build_show(setup)
     except ModelUnavailable as e:
         sys.exit(f"bench.display: {e}")
     app = DisplayApp(show)

@@ -28,7 +28,6 @@ from pythonosc.osc_message_builder import OscMessageBuilder  # noqa: E402
 from vj.osc import OscServer  # noqa: E402
 from vj.setup import OscSetup, parse_setup  # noqa: E402
 from vj.show import build_show  # noqa: E402
-from vj.tables import app_store  # noqa: E402
 
 
 def flood_packets() -> list[bytes]:
@@ -132,9 +131,8 @@ def main() -> None:
                          "params": {"iterations": 10, "views": 4},
                          "prompts": [{"text": "a red circle"}, {"text": "a blue square"},
                                      {"text": "a green ring"}, {"text": "yellow stripes"}]}, "<bench>")
-    store = app_store()
-    show = build_show(setup, store=store)
-    server = OscServer(store, replace(OscSetup(), listen="127.0.0.1", port=0))
+    show = build_show(setup)
+    server = OscServer(show.store, replace(OscSetup(), listen="127.0.0.1", port=0))
     server.start()
     show.generator.start()
     time.sleep(2.0)                                            # warm-up

@@ -122,7 +122,7 @@ def test_generator_noise_follows_the_file_energy(tmp_path):
     setup = small_setup(**{"audio.noise.depth": 0.0, "temperature": 30.0})
     setup.audio = parse_setup({"audio": {"file": str(path), "loop": False, "play": False,
                                          "route": [{"source": "energy", "target": "noise", "depth": 2.0}]}}).audio
-    show = build_show(setup, ((controls.SPECS, controls.ACTIONS),))
+    show = build_show(setup)
     audio = AudioInput.from_setup(setup, show.store)
     frames = []
     audio.start()

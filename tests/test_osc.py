@@ -67,7 +67,7 @@ def test_two_rows_on_one_address_are_refused_with_both_names():
 
 
 def test_messages_reach_the_generator_at_its_next_iteration():
-    show = build_show(small_setup(show_iterations=True), ())
+    show = build_show(small_setup(show_iterations=True))
     seen = []
     step = show.generator.opt.step
     show.generator.opt.step = lambda texts, weights, heat, lr, *a, **k: (seen.append((texts, weights, lr)),
@@ -97,7 +97,7 @@ def test_messages_reach_the_generator_at_its_next_iteration():
 
 
 def test_running_generator_paints_with_the_new_value():
-    show = build_show(small_setup(show_iterations=True), ())
+    show = build_show(small_setup(show_iterations=True))
     srv = start_server(show.store)
     show.generator.start()
     try:

@@ -16,7 +16,6 @@ import numpy as np
 import pytest
 
 from tests.conftest import small_setup
-from vj.app import app_tables
 from vj.record import Recorder
 from vj.record.video import PictureClock
 from vj.show import build_show
@@ -41,7 +40,7 @@ def make(tmp_path, **record):
     setup.record.folder = str(tmp_path / "recordings")
     for k, v in record.items():
         setattr(setup.record, k, v)
-    show = build_show(setup, tuple(app_tables()))
+    show = build_show(setup)
     recorder = Recorder(show)
     recorder.start()
     return show, recorder

@@ -12,7 +12,6 @@ import numpy as np
 import torch
 
 from tests.conftest import small_setup
-from vj.app import app_tables
 from vj.record import Recorder
 from vj.record.replay import replay
 from vj.record.timeline import read_timeline
@@ -35,7 +34,7 @@ def record_a_set(tmp_path):
     setup.record.folder = str(tmp_path)
     setup.record.generator_frames = "ffv1"
     torch.manual_seed(0)                       # the tiny model's random weights, as in the replay
-    show = build_show(setup, tuple(app_tables()))
+    show = build_show(setup)
     recorder = Recorder(show)
     store, gen = show.store, show.generator
     store.set("record", True, "key")
@@ -127,7 +126,7 @@ def test_png_copy_keeps_every_generator_frame_exactly(tmp_path):
     setup = small_setup()
     setup.record.folder = str(tmp_path)
     setup.record.generator_frames = "png"
-    show = build_show(setup, tuple(app_tables()))
+    show = build_show(setup)
     recorder = Recorder(show)
     show.store.set("record", True, "key")
     painted = []

@@ -5,6 +5,7 @@ import pytest
 
 from engine import ModelUnavailable
 from tests.conftest import TINY_MODEL, small_setup
+from vj.setup import SETUPS_DIR, load_setup
 from vj.show import build_show, load_guides
 
 
@@ -60,3 +61,12 @@ def test_scale_optimizes_a_smaller_grid_and_upsamples():
         f = show.generator.step()
     assert show.generator.opt.z.shape == (1, 3, 24, 32)
     assert f.pixels.shape == (96, 128, 3)
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in SETUPS_DIR.glob("*.toml")))
+def test_every_shipped_setup_builds_a_show_headless(name):
+    """`vj render` and replay build the same whole parameter table as the live app."""
+    setup = load_setup(SETUPS_DIR / name)
+    show = build_show(setup)
+    for key, value in setup.params.items():
+        assert show.store.base(key) == value

@@ -47,7 +47,7 @@ def build_services(show: Show) -> list[Service]:
 
 
 def build(setup: Setup) -> tuple[Show, list[Service]]:
-    show = build_show(setup, tuple(app_tables()))
+    show = build_show(setup)
     return show, build_services(show)
 
 

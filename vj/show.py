@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 import torch
 
-from engine import FrameBus, Generator, GeneratorConfig, Guide, ModelUnavailable, ParamStore, load_guide, make_store
+from engine import FrameBus, Generator, GeneratorConfig, Guide, ModelUnavailable, ParamStore, load_guide
 
 from .setup import Setup, SetupError, apply_to_store
 
@@ -44,12 +44,12 @@ def load_guides(setup: Setup, warnings: list[str]) -> list[Guide]:
     return guides
 
 
-def build_show(setup: Setup, extra_tables: tuple = (), store: ParamStore | None = None) -> Show:
-    """Everything the engine needs, from one setup. `extra_tables` are (specs, actions) rows of the app."""
-    if store is None:
-        store = make_store()
-        for specs, actions in extra_tables:
-            store.add(specs, actions)
+def build_show(setup: Setup, store: ParamStore | None = None) -> Show:
+    """Everything the engine needs, from one setup, on the whole parameter table (engine and app
+    rows), so any setup loads the same way live, headless or in replay."""
+    from .tables import app_store  # vj.app imports this module
+
+    store = store or app_store()
     apply_to_store(setup, store)
     if setup.generator.threads:
         torch.set_num_threads(setup.generator.threads)

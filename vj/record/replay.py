@@ -63,8 +63,7 @@ def replay(timeline: str | Path, out: str | Path, width: int | None = None, heig
     setup.generator.width = width or head["width"]
     setup.generator.height = height or head["height"]
     setup.params = {}
-    from ..app import app_tables  # the whole table, so every recorded name is known
-    show = build_show(setup, tuple(app_tables()))
+    show = build_show(setup)
     player = Player(show, head, events, max(1, iterations_factor))
     frame_times = [e["t"] for e in events if e["kind"] == "frame"]
     total = len(frame_times) or 1
