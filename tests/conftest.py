@@ -14,6 +14,28 @@ TINY_MODEL = str(Path(__file__).parent / "data" / "tiny-clip.json")
 torch.set_num_threads(1)  # tests share 2 cores with the display server and each other
 
 
+def tiny_setup_file(path: Path, extra: str = "") -> Path:
+    """A setup file for a `vj run` process on the tiny model (OSC off); `extra` adds TOML sections."""
+    path.write_text(f'''name = "tiny live"
+[model]
+name = "{TINY_MODEL}"
+fallback = false
+[generator]
+width = 64
+height = 48
+seed = 1
+[osc]
+enabled = false
+[params]
+iterations = 2
+first_iterations = 2
+views = 2
+[[prompts]]
+text = "a red circle"
+{extra}''')
+    return path
+
+
 @pytest.fixture
 def tiny_model() -> str:
     """Spec of a tiny random-weight open_clip model (custom config, no weights file)."""

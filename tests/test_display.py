@@ -283,28 +283,9 @@ def test_vj_devices_lists_the_monitors(xvfb, capsys):
 
 
 def test_vj_run_shows_a_setup_for_some_seconds_and_quits(xvfb, tmp_path):
-    from tests.conftest import TINY_MODEL
+    from tests.conftest import tiny_setup_file
     from vj.cli import main
-    setup = tmp_path / "show.toml"
-    setup.write_text(f'''name = "cli"
-[model]
-name = "{TINY_MODEL}"
-fallback = false
-[generator]
-width = 64
-height = 48
-[display]
-width = 128
-height = 96
-[osc]
-enabled = false
-[params]
-iterations = 2
-first_iterations = 2
-views = 2
-[[prompts]]
-text = "a red circle"
-''')
+    setup = tiny_setup_file(tmp_path / "show.toml", "[display]\nwidth = 128\nheight = 96\n")
     assert main(["run", str(setup), "--windowed", "--seconds", "1"]) == 0
 
 

@@ -21,7 +21,8 @@ import av
 import numpy as np
 import pytest
 
-from tests.conftest import TINY_MODEL, small_setup
+from tests import conftest
+from tests.conftest import small_setup
 from tests.media import write_wav
 from vj.app import build
 from vj.record.video import PictureClock
@@ -127,31 +128,13 @@ def test_live_app_recording_matches_the_output_and_the_sound_within_a_frame(xvfb
 
 # -- a separate `vj run --record` process ---------------------------------------------------------
 def tiny_setup_file(tmp_path: Path) -> Path:
-    path = tmp_path / "tiny.toml"
-    path.write_text(f'''name = "tiny live"
-[model]
-name = "{TINY_MODEL}"
-fallback = false
-[generator]
-width = 64
-height = 48
-seed = 1
-[display]
+    return conftest.tiny_setup_file(tmp_path / "tiny.toml", """[display]
 width = 160
 height = 120
 output_height = 96
-[osc]
-enabled = false
-[params]
-iterations = 2
-first_iterations = 2
-views = 2
 [record]
 folder = "rec"
-[[prompts]]
-text = "a red circle"
-''')
-    return path
+""")
 
 
 def start_show(setup: Path, *args: str, limit_bytes: int | None = None) -> subprocess.Popen:
