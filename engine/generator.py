@@ -107,15 +107,14 @@ class Generator:
         mix = self.mix(snap)
         if not mix:
             return None
+        h = heat(snap["temperature"], snap["noise"])
         if not self._in_frame:
-            h = heat(snap["temperature"], snap["noise"])
             self.opt.start_frame(h)
             self.last_noise = 0.0 if self.opt.prev is None else h.noise
             self._first = self.opt.prev is None
             self._in_frame = True
         texts = [snap[f"prompt.{slot}"] for slot, _ in mix]
         weights = [w for _, w in mix]
-        h = heat(snap["temperature"], snap["noise"])
         lr = snap["lr"] if self._first else snap["lr"] * h.step
         result = self.opt.step(texts, weights, h, lr, snap["views"],
                                snap["negative"].strip(), snap["negative.weight"])
