@@ -57,6 +57,21 @@ def test_batches_are_a_function_of_seed_and_step():
     assert a[3].shape == (16, 5, 4)  # readout targets: per region colour, shape, size; background
 
 
+def test_hard_negatives_change_one_attribute_and_never_name_a_held_out_pair():
+    rng = np.random.default_rng(4)
+    scenes = world.sample_scenes(rng, 3000)
+    caps = world.describe(scenes, rng)
+    neg = train.hard_negatives(caps, rng)
+    changed = (neg.obj != caps.obj).sum((1, 2)) + (neg.bg != caps.bg)
+    assert (changed == 1).all()
+    held = world.held_out_mask()
+    c, s = neg.obj[..., 0], neg.obj[..., 1]
+    named = (c >= 0) & (s >= 0)
+    assert not held[c[named], s[named]].any()
+    # Colour and shape changes are common, so the rule above was really exercised.
+    assert ((neg.obj[..., :2] != caps.obj[..., :2]).any(-1) & named).sum() > 1000
+
+
 def test_trimmed_text_encoding_equals_open_clips():
     model, tok, _ = train.build("rn-b", seed=0)
     model.eval()

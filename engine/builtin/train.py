@@ -120,8 +120,9 @@ def half_optimized(x: torch.Tensor, gen: torch.Generator, strength: float = 1.0)
     out = out * (1 - speckle) + rand(n, 3, s, s) * speckle
     low = kind == 4
     if low.any():
-        k = 2 if float(rand(1)) < 0.6 else 4
-        small = F.avg_pool2d(out[low], k)
+        # Half resolution only: the optimizer's `scale` blocks are frame pixels, far smaller than a
+        # view's pixels, and a quarter-resolution small shape is a blob no one could name.
+        small = F.avg_pool2d(out[low], 2)
         small = small + torch.randn(small.shape, generator=gen) * 0.1  # blocky noise, like a coarse grid
         out[low] = F.interpolate(small, size=(s, s), mode="bilinear", align_corners=False).clamp(0, 1)
     return out
@@ -139,10 +140,14 @@ def augment(x: torch.Tensor, gen: torch.Generator, strength: float = 1.0) -> tor
 # ---------------------------------------------------------------------------------- data
 
 def hard_negatives(caps: world.Captions, rng: np.random.Generator) -> world.Captions:
-    """A copy of each caption with one said attribute changed (or the background, if said)."""
+    """A copy of each caption with one said attribute changed (or the background, if said).
+
+    A change never makes a held-out colour+shape pair: a caption that is only ever a negative
+    teaches the model that the pair does not exist, which is the opposite of composing it."""
     obj, bg = caps.obj.copy(), caps.bg.copy()
     n = len(caps)
     limits = np.array([len(world.COLOURS), len(world.SHAPES), len(world.SIZES), len(world.POSITIONS)])
+    held = world.held_out_mask()
     for i in range(n):
         said = [(k, a) for k in range(caps.n_obj[i]) for a in range(4) if obj[i, k, a] >= 0]
         if bg[i] >= 0:
@@ -150,8 +155,13 @@ def hard_negatives(caps: world.Captions, rng: np.random.Generator) -> world.Capt
         k, a = said[rng.integers(len(said))]
         if k < 0:
             bg[i] = (bg[i] + rng.integers(1, len(world.COLOURS))) % len(world.COLOURS)
-        else:
-            obj[i, k, a] = (obj[i, k, a] + rng.integers(1, limits[a])) % limits[a]
+            continue
+        was = obj[i, k, a]
+        for shift in rng.permutation(np.arange(1, limits[a])):
+            obj[i, k, a] = (was + shift) % limits[a]
+            c, s = obj[i, k, 0], obj[i, k, 1]
+            if c < 0 or s < 0 or not held[c, s]:
+                break
     return world.Captions(caps.n_obj.copy(), obj, bg)
 
 
@@ -243,8 +253,8 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--steps", type=int, default=0, help="exact number of steps (overrides --minutes)")
     p.add_argument("--batch", type=int, default=128)
     p.add_argument("--lr", type=float, default=2e-3)
-    p.add_argument("--init", default="", help="start from this training checkpoint's model and readout "
-                   "(a second phase: fresh optimizer and schedule)")
+    p.add_argument("--init", default="", help="start from this training checkpoint's model and readout, "
+                   "or from exported .safetensors weights (a new phase: fresh optimizer and schedule)")
     p.add_argument("--augment-strength", type=float, default=1.0,
                    help="1: about 60%% of pictures half-optimized looking, noise sigma up to 0.12; scales both")
     p.add_argument("--easy", type=float, default=0.0, help="curriculum: this fraction of scenes are one big "
@@ -273,7 +283,12 @@ def main(argv: list[str] | None = None) -> None:
                              {"params": [q for q in params if q.ndim < 2], "weight_decay": 0.0}],
                             lr=args.lr, betas=(0.9, 0.98))
     start, total = 0, args.steps
-    if args.init:
+    if args.init.endswith(".safetensors"):  # shipped weights: the model only, a fresh readout
+        from safetensors.torch import load_file
+
+        model.load_state_dict({k: v.float() for k, v in load_file(args.init).items()})
+        log.info("initialised from %s", args.init)
+    elif args.init:
         state = torch.load(args.init, weights_only=True)
         model.load_state_dict(state["model"])
         readout.load_state_dict(state["readout"])
