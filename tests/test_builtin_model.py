@@ -53,6 +53,8 @@ def test_batches_are_a_function_of_seed_and_step():
     assert not torch.equal(a[0], c[0])
     gen = lambda: torch.Generator().manual_seed(5)  # noqa: E731
     assert torch.equal(train.augment(a[0], gen()), train.augment(a[0], gen()))
+    assert torch.equal(train.augment(a[0], gen(), clean=1.0), (a[0] - train.MEAN) / train.STD)
+    assert not torch.equal(train.augment(a[0], gen(), clean=0.0), (a[0] - train.MEAN) / train.STD)
     assert a[2].shape == (16 + 8, 16) and a[2][:16].diagonal().all()  # captions x pictures
     assert a[3].shape == (16, 5, 4)  # readout targets: per region colour, shape, size; background
 

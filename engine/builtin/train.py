@@ -128,13 +128,16 @@ def half_optimized(x: torch.Tensor, gen: torch.Generator, strength: float = 1.0)
     return out
 
 
-def augment(x: torch.Tensor, gen: torch.Generator, strength: float = 1.0) -> torch.Tensor:
+def augment(x: torch.Tensor, gen: torch.Generator, strength: float = 1.0, clean: float = 0.0) -> torch.Tensor:
     """Pictures in [0, 1] -> normalized views the model trains on. `strength` < 1 (early in
-    training) makes fewer pictures look half-optimized and the noise weaker; views always apply."""
-    x = views(half_optimized(x, gen, strength), gen)
+    training) makes fewer pictures look half-optimized and the noise weaker; views apply to all but
+    a `clean` fraction, which stay exactly as drawn (a view zooms in by about 10% on average, so a
+    model that only ever saw views takes whole pictures' small shapes for smaller than any it knows)."""
+    out = views(half_optimized(x, gen, strength), gen)
     sigma = torch.rand(len(x), 1, 1, 1, generator=gen) * 0.12 * strength
-    x = x + torch.randn(x.shape, generator=gen) * sigma
-    return (x - MEAN) / STD
+    out = out + torch.randn(x.shape, generator=gen) * sigma
+    keep = (torch.rand(len(x), generator=gen) < clean).view(-1, 1, 1, 1)
+    return (torch.where(keep, x, out) - MEAN) / STD
 
 
 # ---------------------------------------------------------------------------------- data
@@ -259,6 +262,8 @@ def main(argv: list[str] | None = None) -> None:
                    help="1: about 60%% of pictures half-optimized looking, noise sigma up to 0.12; scales both")
     p.add_argument("--easy", type=float, default=0.0, help="curriculum: this fraction of scenes are one big "
                    "centred object at step 0, falling to a quarter of it by step 600")
+    p.add_argument("--clean", type=float, default=0.0, help="fraction of pictures trained on as drawn, "
+                   "without view, noise or half-optimized look")
     p.add_argument("--readout", type=float, default=1.0, help="weight of the training-only readout loss")
     p.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
     p.add_argument("--out", default="", help="export as engine/builtin/weights/<out>.* (default: the arch name)")
@@ -306,7 +311,8 @@ def main(argv: list[str] | None = None) -> None:
         easy = args.easy * max(0.25, 1 - 0.75 * step / EASY_RAMP)
         images, tokens, truth, targets = make_batch(args.seed, step, args.batch, tokenizer, size, easy)
         gen = torch.Generator().manual_seed(args.seed * 1_000_003 + step)
-        feats = model.encode_image(augment(images, gen, args.augment_strength * min(1.0, step / AUGMENT_RAMP)))
+        feats = model.encode_image(augment(images, gen, args.augment_strength * min(1.0, step / AUGMENT_RAMP),
+                                           args.clean))
         img = F.normalize(feats, dim=-1)
         txt = encode_text(model, tokens)
         loss = loss_fn(img, txt, truth, model.logit_scale.exp().clamp(max=100))
