@@ -84,6 +84,18 @@ def test_captions_are_grammatical_and_true():
     assert any("an orange" in t for t in texts) and any("stripes" in t for t in texts)
 
 
+def test_bare_captions_drop_the_articles_of_objects_only():
+    rng = np.random.default_rng(8)
+    caps = world.describe(world.sample_scenes(rng, 300), rng)
+    full, bare = world.caption_texts(caps), world.caption_texts(caps, bare=np.ones(300, bool))
+    for f, b in zip(full, bare):
+        assert b.split()[0] not in ("a", "an")
+        assert [w for w in f.split() if w not in ("a", "an")] == [w for w in b.split() if w not in ("a", "an")]
+        assert (" background" in b) == (" background" in f) and b.count(" a ") + b.count(" an ") == \
+            int(" background" in b)
+    assert {t.split()[0] for t in bare} >= set(world.COLOURS)  # every colour word leads some caption
+
+
 def test_truth_matrix_knows_which_caption_fits_which_picture():
     scenes = world.sample_scenes(np.random.default_rng(5), 50, n_objects=1)
     caps = world.describe(scenes, np.random.default_rng(6), full=True)

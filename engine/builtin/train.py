@@ -203,7 +203,7 @@ def readout_targets(scenes: world.Scenes) -> torch.Tensor:
     return torch.from_numpy(t)
 
 
-def make_batch(seed: int, step: int, n: int, tokenizer, size: int, easy: float = 0.0):
+def make_batch(seed: int, step: int, n: int, tokenizer, size: int, easy: float = 0.0, bare: float = 0.0):
     """Step `step`'s training batch: images (n, 3, S, S) in [0, 1], tokens (n + n//2, ctx), truth
     (captions x pictures) and readout targets."""
     rng = np.random.default_rng([seed, step])
@@ -213,7 +213,7 @@ def make_batch(seed: int, step: int, n: int, tokenizer, size: int, easy: float =
     neg = hard_negatives(world.Captions(caps.n_obj[:k], caps.obj[:k], caps.bg[:k]), rng)
     allcaps = world.Captions(np.concatenate([caps.n_obj, neg.n_obj]), np.concatenate([caps.obj, neg.obj]),
                              np.concatenate([caps.bg, neg.bg]))
-    texts = world.caption_texts(allcaps, rng.random(len(allcaps)) < 0.5)
+    texts = world.caption_texts(allcaps, rng.random(len(allcaps)) < 0.5, rng.random(len(allcaps)) < bare)
     images = torch.from_numpy(world.render(scenes, size)).permute(0, 3, 1, 2).float() / 255
     return images, tokenizer(texts), torch.from_numpy(world.truth(allcaps, scenes)), readout_targets(scenes)
 
@@ -264,6 +264,7 @@ def main(argv: list[str] | None = None) -> None:
                    "centred object at step 0, falling to a quarter of it by step 600")
     p.add_argument("--clean", type=float, default=0.0, help="fraction of pictures trained on as drawn, "
                    "without view, noise or half-optimized look")
+    p.add_argument("--bare", type=float, default=0.0, help="fraction of captions without articles")
     p.add_argument("--readout", type=float, default=1.0, help="weight of the training-only readout loss")
     p.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
     p.add_argument("--out", default="", help="export as engine/builtin/weights/<out>.* (default: the arch name)")
@@ -309,7 +310,7 @@ def main(argv: list[str] | None = None) -> None:
 
     def step_once(step: int) -> float:
         easy = args.easy * max(0.25, 1 - 0.75 * step / EASY_RAMP)
-        images, tokens, truth, targets = make_batch(args.seed, step, args.batch, tokenizer, size, easy)
+        images, tokens, truth, targets = make_batch(args.seed, step, args.batch, tokenizer, size, easy, args.bare)
         gen = torch.Generator().manual_seed(args.seed * 1_000_003 + step)
         feats = model.encode_image(augment(images, gen, args.augment_strength * min(1.0, step / AUGMENT_RAMP),
                                            args.clean))

@@ -283,27 +283,30 @@ def describe(scenes: Scenes, rng: np.random.Generator, full: bool = False) -> Ca
     return Captions(scenes.n_obj.copy(), obj, bg)
 
 
-def _phrase(colour: int, shape: int, size: int, pos: int) -> str:
+def _phrase(colour: int, shape: int, size: int, pos: int, article: bool = True) -> str:
     words = [SIZES[size]] if size >= 0 else []
     if colour >= 0:
         words.append(COLOURS[colour])
     words.append(SHAPES[shape] if shape >= 0 else "shape")
-    if shape != SHAPES.index("stripes"):
+    if article and shape != SHAPES.index("stripes"):
         words.insert(0, "an" if words[0][0] in "aeiou" else "a")
     if pos >= 0:
         words.append(POSITION_WORDS[pos])
     return " ".join(words)
 
 
-def caption_texts(caps: Captions, order: np.ndarray | None = None) -> list[str]:
+def caption_texts(caps: Captions, order: np.ndarray | None = None, bare: np.ndarray | None = None) -> list[str]:
     """Words for structured captions. `order[i]` True says a two-object caption's objects in
-    reverse (slot 1 first); captions are true either way."""
+    reverse (slot 1 first); captions are true either way. `bare[i]` True drops the articles
+    ("red circle on the left"), as performers often type; it also puts every colour word first in
+    some captions, as "green stripes" does, so a held-out pair's words are not new in that place."""
     out = []
     for i in range(len(caps)):
         slots = [0, 1] if caps.n_obj[i] == 2 else [0]
         if order is not None and order[i]:
             slots.reverse()
-        text = " and ".join(_phrase(*caps.obj[i, k]) for k in slots)
+        article = bare is None or not bare[i]
+        text = " and ".join(_phrase(*caps.obj[i, k], article=article) for k in slots)
         if caps.bg[i] >= 0:
             name = COLOURS[caps.bg[i]]
             text += f" on {'an' if name[0] in 'aeiou' else 'a'} {name} background"
