@@ -204,8 +204,9 @@ def _sdf(shape: int, u: np.ndarray, v: np.ndarray, r: np.ndarray) -> np.ndarray:
         return np.abs(np.sqrt(u * u + v * v) - 0.725 * r) - 0.275 * r
     if shape == 4:  # cross: two bars, half length r, half thickness 0.3 r
         return np.minimum(np.maximum(au - r, av - 0.3 * r), np.maximum(au - 0.3 * r, av - r))
-    # stripes: a square patch of parallel bars, at least 5 px a period at 64 px
-    period = np.maximum(0.5 * r, 5 / 64)
+    # stripes: a square patch of parallel bars, at least 8 px a period at 64 px. Thinner bars blend
+    # with the background in the image tower's first 4x4 cells, so their colour was never seen pure.
+    period = np.maximum(0.6 * r, 8 / 64)
     bars = (np.abs((u / period) % 1.0 - 0.5) - 0.25) * period
     return np.maximum(np.maximum(au, av) - 0.9 * r, bars)
 
