@@ -93,3 +93,14 @@ def test_two_training_steps_export_a_loadable_fp16_model(tmp_path):
     with torch.no_grad():
         out = model.encode_image(torch.zeros(2, 3, 64, 64))
     assert out.shape == (2, 96) and torch.isfinite(out).all()
+
+
+def test_a_run_stopped_early_keeps_its_schedule_and_resumes(tmp_path):
+    ckpt = tmp_path / "run.ckpt"
+    common = ["--arch", "rn-b", "--steps", "4", "--batch", "8", "--out", "tiny", "--out-dir", str(tmp_path),
+              "--no-probe", "--ckpt", str(ckpt)]
+    train.main(common + ["--stop", "2"])
+    state = torch.load(ckpt, weights_only=True)
+    assert (state["step"], state["total"]) == (2, 4) and (tmp_path / "tiny.safetensors").is_file()
+    train.main(common)
+    assert torch.load(ckpt, weights_only=True)["step"] == 4

@@ -254,6 +254,8 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--minutes", type=float, default=40.0, help="time budget, used to choose --steps")
     p.add_argument("--steps", type=int, default=0, help="exact number of steps (overrides --minutes)")
+    p.add_argument("--stop", type=int, default=0, help="end after this many steps of the --steps schedule "
+                   "(repeats a run that was cut short at a checkpoint)")
     p.add_argument("--batch", type=int, default=128)
     p.add_argument("--lr", type=float, default=2e-3)
     p.add_argument("--init", default="", help="start from this training checkpoint's model and readout, "
@@ -343,7 +345,8 @@ def main(argv: list[str] | None = None) -> None:
         start = 30
         log.info("%.2f s/step: --minutes %g gives --steps %d", per, args.minutes, total)
     last_export = time.perf_counter()
-    bar = tqdm(range(start, total), initial=start, total=total, desc=name, mininterval=5, smoothing=0.05)
+    end = min(total, args.stop) if args.stop else total
+    bar = tqdm(range(start, end), initial=start, total=total, desc=name, mininterval=5, smoothing=0.05)
     for step in bar:
         lr = lr_at(step)
         for g in opt.param_groups:
@@ -351,7 +354,7 @@ def main(argv: list[str] | None = None) -> None:
         loss = step_once(step)
         if step % 20 == 0:
             bar.set_postfix(loss=f"{loss:.3f}", lr=f"{lr:.1e}", scale=f"{model.logit_scale.exp().item():.0f}")
-        last = step == total - 1
+        last = step == end - 1
         if last or time.perf_counter() - last_export > args.export_every * 60:
             model.eval()
             export(model, config, name, Path(args.out_dir))
@@ -362,7 +365,7 @@ def main(argv: list[str] | None = None) -> None:
                 log.info("step %d: loss %.3f, quick probe %s", step + 1, loss, json.dumps(quick_probe(model, tokenizer)))
             model.train()
             last_export = time.perf_counter()
-    log.info("done: %d steps; weights in %s/%s.safetensors", total, args.out_dir, name)
+    log.info("done: %d of %d steps; weights in %s/%s.safetensors", end, total, args.out_dir, name)
 
 
 if __name__ == "__main__":
