@@ -102,16 +102,27 @@ class Captions:
         return len(self.n_obj)
 
 
-def _jitter_colours(rng: np.random.Generator, idx: np.ndarray) -> np.ndarray:
-    """Palette colours with per-channel jitter and a brightness change, never leaving their cell,
-    even when lit or shaded anywhere in the colour's _LIGHT range."""
-    base = PALETTE[idx]
-    rgb = np.clip(base * rng.uniform(0.9, 1.06, idx.shape + (1,)) + rng.uniform(-14, 14, idx.shape + (3,)), 0, 255)
+def _in_cell(rgb: np.ndarray, idx: np.ndarray) -> np.ndarray:
+    """True where rgb stays nearest to palette entry idx when lit or shaded anywhere in the
+    colour's _LIGHT range (cells are convex: checking the ends suffices)."""
     ok = np.ones(idx.shape, bool)
-    for f in (_LIGHT[idx, 0, None], 1.0, _LIGHT[idx, 1, None]):  # cells are convex: the ends suffice
+    for f in (_LIGHT[idx, 0, None], 1.0, _LIGHT[idx, 1, None]):
         lit = np.clip(rgb * f, 0, 255)
         ok &= ((lit[..., None, :] - PALETTE) ** 2).sum(-1).argmin(-1) == idx
-    return np.where(ok[..., None], rgb, base).astype(np.float32)
+    return ok
+
+
+def _jitter_colours(rng: np.random.Generator, idx: np.ndarray) -> np.ndarray:
+    """Colours named by palette entry idx. Half are the entry with a small jitter; half are drawn
+    from far across the entry's cell (up to 110 levels a channel, as long as it stays nearest):
+    an optimizer pushes pixels to saturated corners like pure (0, 255, 0), and the model must call
+    that green, as the nearest-colour rule does, not guess."""
+    base = PALETTE[idx]
+    near = np.clip(base * rng.uniform(0.9, 1.06, idx.shape + (1,)) + rng.uniform(-14, 14, idx.shape + (3,)), 0, 255)
+    far = np.clip(base + rng.uniform(-110, 110, idx.shape + (3,)), 0, 255)
+    rgb = np.where((rng.random(idx.shape) < 0.5)[..., None], far, near)
+    rgb = np.where(_in_cell(rgb, idx)[..., None], rgb, near)
+    return np.where(_in_cell(rgb, idx)[..., None], rgb, base).astype(np.float32)
 
 
 def sample_scenes(rng: np.random.Generator, n: int, n_objects: int | None = None,
