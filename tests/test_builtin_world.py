@@ -104,3 +104,11 @@ def test_truth_matrix_knows_which_caption_fits_which_picture():
     vague = world.Captions(caps.n_obj, np.where(np.arange(4) == 0, caps.obj, -1), np.full(50, -1))
     tv = world.truth(vague, scenes)  # "a red shape" fits every picture with a red object
     assert (tv == (scenes.obj[:, 0, 0][:, None] == scenes.obj[:, 0, 0][None])).all()
+
+
+def test_colours_reach_across_their_nearest_colour_cell_and_stay_in_it():
+    scenes = world.sample_scenes(np.random.default_rng(12), 2000, n_objects=1)
+    rgb, named = scenes.rgb[:, 0], scenes.obj[:, 0, 0]
+    assert (nearest_colour(rgb) == named).all() and (nearest_colour(scenes.bg_rgb) == scenes.bg).all()
+    far = np.abs(rgb - world.PALETTE[named]).max(1) > 40  # well beyond the small jitter around the entry
+    assert all(far[named == c].any() for c in range(len(world.COLOURS)))
