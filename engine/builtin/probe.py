@@ -160,6 +160,44 @@ def _retrieval(model, tokenizer, rng, size: int, n: int = 256) -> float:
     return float(world.truth(caps, scenes)[best, np.arange(n)].mean())
 
 
+def pgd(model, pixels: torch.Tensor, txt: torch.Tensor, truth: torch.Tensor, eps: float, steps: int = 10,
+        seed: int = 0) -> torch.Tensor:
+    """PGD-k (Madry et al. 2018) in L-inf on [0, 1] pixels (n, 3, S, S): random start, `steps` signed
+    gradient steps of 2.5 eps / steps, each projected back into the eps ball and [0, 1], maximising
+    the cross-entropy of picking caption `truth[i]` among the rows of `txt` (C, d) at logit scale 100.
+    `steps` 1 is FGSM: no random start, one step of eps."""
+    gen = torch.Generator().manual_seed(seed)
+    delta = torch.zeros_like(pixels) if steps == 1 else (torch.rand(pixels.shape, generator=gen) * 2 - 1) * eps
+    size = eps if steps == 1 else 2.5 * eps / steps
+    for _ in range(steps):
+        delta.requires_grad_(True)
+        feats = F.normalize(model.encode_image(((pixels + delta).clamp(0, 1) - MEAN) / STD), dim=-1)
+        grad, = torch.autograd.grad(F.cross_entropy(100 * feats @ txt.T, truth), delta)
+        delta = (delta.detach() + size * grad.sign()).clamp(-eps, eps)
+    return (pixels + delta).clamp(0, 1)
+
+
+def robust_probe(model, tokenizer, eps: float, n: int = 300, seed: int = 2025, steps: int = 10) -> dict:
+    """Accuracy of the 60-way colour+shape choice ("a {colour} {shape}") on n one-object pictures:
+    clean, under FGSM (one step of eps) and under PGD-`steps` at L-inf `eps` on [0, 1] pixels.
+    FGSM far above PGD is the sign of catastrophic overfitting (Wong et al. 2020)."""
+    size = model.visual.image_size
+    size = size[0] if isinstance(size, (tuple, list)) else size
+    scenes = world.sample_scenes(np.random.default_rng(seed), n, n_objects=1, pairs="any")
+    pixels = torch.from_numpy(world.render(scenes, size)).permute(0, 3, 1, 2).float() / 255
+    C, S = len(world.COLOURS), len(world.SHAPES)
+    with torch.no_grad():
+        txt = _texts(model, tokenizer, [(c, s, -1, -1, -1) for c in range(C) for s in range(S)])
+    truth = torch.from_numpy(scenes.obj[:, 0, 0] * S + scenes.obj[:, 0, 1])
+    out = {"eps_255": round(eps * 255, 2), "steps": steps, "n": n}
+    for name, k in (("clean", 0), ("fgsm", 1), ("pgd", steps)):
+        x = pixels if k == 0 else pgd(model, pixels, txt, truth, eps, k, seed)
+        with torch.no_grad():
+            feats = F.normalize(model.encode_image((x - MEAN) / STD), dim=-1)
+        out[name] = round(float(((feats @ txt.T).argmax(1) == truth).float().mean()), 3)
+    return out
+
+
 def quick_probe(model, tokenizer) -> dict:
     """A cheap probe for progress logs during training."""
     r = probe(model, tokenizer, seed=777, n=200, augmented=False)
@@ -171,9 +209,13 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("model", help="builtin, builtin-b, or a config .json with its .safetensors beside it")
     p.add_argument("--seed", type=int, default=2024)
     p.add_argument("-n", type=int, default=1000, help="pictures per probe")
+    p.add_argument("--eps", type=float, default=0.0, help="also report accuracy under PGD-10 at this L-inf eps "
+                   "(255ths of [0, 1] pixels)")
     args = p.parse_args(argv)
     model, tokenizer = load(args.model)
     result = probe(model, tokenizer, args.seed, args.n)
+    if args.eps:
+        result["robust"] = robust_probe(model, tokenizer, args.eps / 255)
     print(json.dumps({k: round(v, 4) if isinstance(v, float) else v for k, v in result.items()}, indent=1))
 
 

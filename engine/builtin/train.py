@@ -140,6 +140,22 @@ def augment(x: torch.Tensor, gen: torch.Generator, strength: float = 1.0, clean:
     return (torch.where(keep, x, out) - MEAN) / STD
 
 
+def adversarial(model, x: torch.Tensor, txt: torch.Tensor, truth: torch.Tensor, scale: torch.Tensor,
+                eps: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
+    """FGSM with a random start (Wong, Rice & Kolter 2020, "Fast is better than free"): normalized
+    views x (n, 3, S, S) -> views whose [0, 1] pixels moved by at most `eps` (n,) in L-inf, toward
+    a higher contrastive loss against the (detached) caption features `txt`. Step 1.25 eps, as in
+    the paper. Pictures with eps 0 come back unchanged. Robust models have gradients a person can
+    read (Santurkar et al. 2019), which is what a guide that paints pixels needs."""
+    pixels = x * STD + MEAN
+    e = eps.view(-1, 1, 1, 1)
+    delta = ((torch.rand(pixels.shape, generator=gen) * 2 - 1) * e).requires_grad_(True)
+    feats = F.normalize(model.encode_image(((pixels + delta).clamp(0, 1) - MEAN) / STD), dim=-1)
+    grad, = torch.autograd.grad(loss_fn(feats, txt.detach(), truth, scale.detach()), delta)
+    delta = (delta.detach() + 1.25 * e * grad.sign()).clamp(-e, e)
+    return ((pixels + delta).clamp(0, 1) - MEAN) / STD
+
+
 # ---------------------------------------------------------------------------------- data
 
 def hard_negatives(caps: world.Captions, rng: np.random.Generator) -> world.Captions:
@@ -203,11 +219,15 @@ def readout_targets(scenes: world.Scenes) -> torch.Tensor:
     return torch.from_numpy(t)
 
 
-def make_batch(seed: int, step: int, n: int, tokenizer, size: int, easy: float = 0.0, bare: float = 0.0):
+def make_batch(seed: int, step: int, n: int, tokenizer, size: int, easy: float = 0.0, bare: float = 0.0,
+               style: str = "plain"):
     """Step `step`'s training batch: images (n, 3, S, S) in [0, 1], tokens (n + n//2, ctx), truth
-    (captions x pictures) and readout targets."""
+    (captions x pictures) and readout targets. `style` "judge" draws the scenes with
+    `world.restyle` (the judge's own look, never a guide's)."""
     rng = np.random.default_rng([seed, step])
     scenes = world.sample_scenes(rng, n, easy=easy)
+    if style == "judge":
+        scenes = world.restyle(scenes, rng)
     caps = world.describe(scenes, rng)
     k = n // 2
     neg = hard_negatives(world.Captions(caps.n_obj[:k], caps.obj[:k], caps.bg[:k]), rng)
@@ -267,6 +287,11 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--clean", type=float, default=0.0, help="fraction of pictures trained on as drawn, "
                    "without view, noise or half-optimized look")
     p.add_argument("--bare", type=float, default=0.0, help="fraction of captions without articles")
+    p.add_argument("--adv-eps", default="", help="adversarial training: comma-separated L-inf eps values in "
+                   "255ths of [0, 1] pixels (e.g. 2,4,8); FGSM with random start on --adv-share of pictures")
+    p.add_argument("--adv-share", type=float, default=0.5, help="fraction of pictures attacked with --adv-eps")
+    p.add_argument("--style", default="plain", choices=("plain", "judge"),
+                   help="world rendering style; judge: world.restyle, for the independent judge model")
     p.add_argument("--readout", type=float, default=1.0, help="weight of the training-only readout loss")
     p.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
     p.add_argument("--out", default="", help="export as engine/builtin/weights/<out>.* (default: the arch name)")
@@ -278,11 +303,12 @@ def main(argv: list[str] | None = None) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     from tqdm import tqdm
 
-    from .probe import quick_probe
+    from .probe import quick_probe, robust_probe
 
     if args.threads:
         torch.set_num_threads(args.threads)
     name = args.out or args.arch
+    adv_eps = [float(e) / 255 for e in args.adv_eps.split(",") if e.strip()]
     model, tokenizer, config = build(args.arch, args.seed)
     size = config["vision_cfg"]["image_size"]
     readout = Readout(config["embed_dim"])
@@ -312,13 +338,19 @@ def main(argv: list[str] | None = None) -> None:
 
     def step_once(step: int) -> float:
         easy = args.easy * max(0.25, 1 - 0.75 * step / EASY_RAMP)
-        images, tokens, truth, targets = make_batch(args.seed, step, args.batch, tokenizer, size, easy, args.bare)
+        images, tokens, truth, targets = make_batch(args.seed, step, args.batch, tokenizer, size, easy, args.bare,
+                                                    args.style)
         gen = torch.Generator().manual_seed(args.seed * 1_000_003 + step)
-        feats = model.encode_image(augment(images, gen, args.augment_strength * min(1.0, step / AUGMENT_RAMP),
-                                           args.clean))
-        img = F.normalize(feats, dim=-1)
+        x = augment(images, gen, args.augment_strength * min(1.0, step / AUGMENT_RAMP), args.clean)
         txt = encode_text(model, tokens)
-        loss = loss_fn(img, txt, truth, model.logit_scale.exp().clamp(max=100))
+        scale = model.logit_scale.exp().clamp(max=100)
+        if adv_eps:  # a share of pictures attacked, each at one of the eps values
+            pick = torch.randint(0, len(adv_eps), (len(x),), generator=gen)
+            eps = torch.tensor(adv_eps)[pick] * (torch.rand(len(x), generator=gen) < args.adv_share)
+            x = adversarial(model, x, txt, truth, scale, eps, gen)
+        feats = model.encode_image(x)
+        img = F.normalize(feats, dim=-1)
+        loss = loss_fn(img, txt, truth, scale)
         loss = loss + args.readout * readout.loss(feats, targets)
         opt.zero_grad(set_to_none=True)
         loss.backward()
@@ -363,6 +395,9 @@ def main(argv: list[str] | None = None) -> None:
                             "total": total}, ckpt)
             if not args.no_probe:
                 log.info("step %d: loss %.3f, quick probe %s", step + 1, loss, json.dumps(quick_probe(model, tokenizer)))
+                if adv_eps:  # catastrophic overfitting shows as FGSM accuracy far above PGD's
+                    log.info("step %d: robust probe %s", step + 1,
+                             json.dumps(robust_probe(model, tokenizer, max(adv_eps), n=100)))
             model.train()
             last_export = time.perf_counter()
     log.info("done: %d of %d steps; weights in %s/%s.safetensors", end, total, args.out_dir, name)

@@ -17,7 +17,7 @@ nearest (in RGB) to their named palette entry; `PALETTE` is that palette, for mo
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -86,6 +86,8 @@ class Scenes:
     shade: np.ndarray   # (n, 2, 3) object shading: linear gradient dx, dy and radial amount
     glow: np.ndarray    # (n, 2) halo strength 0..0.6
     bg_style: np.ndarray  # (n, 6) background gradient (gx, gy), ripple (amp, fx, fy, phase)
+    outline: np.ndarray | None = None  # (n, 2) outline width in pixels at 64 px; None: no outlines
+    texture: np.ndarray | None = None  # (n,) amplitude of a grain texture on the background, 0..255
 
     def __len__(self) -> int:
         return len(self.n_obj)
@@ -199,6 +201,22 @@ def sample_scenes(rng: np.random.Generator, n: int, n_objects: int | None = None
                   bg_style.astype(np.float32))
 
 
+def restyle(scenes: Scenes, rng: np.random.Generator) -> Scenes:
+    """The same scenes drawn in another style, for the judge (bench/quality.py): flat colours, no
+    glow, outlines on 60% of objects (not stripes), grain instead of ripples on 40% of backgrounds, no gradient
+    lighting, and object sizes scaled by 0.8..1.15 (small shapes stay at least 12 px across at 64 px).
+    Captions stay true: colours, shapes, sizes and positions are unchanged."""
+    n = len(scenes)
+    outline = np.where(rng.random((n, 2)) < 0.6, rng.uniform(1.5, 3.0, (n, 2)), 0).astype(np.float32)
+    outline[scenes.obj[..., 1] == SHAPES.index("stripes")] = 0  # a rim on thin bars hides their colour
+    texture = np.where(rng.random(n) < 0.4, rng.uniform(4, 12, n), 0).astype(np.float32)
+    radius = (scenes.radius * rng.uniform(0.8, 1.15, (n, 2))).astype(np.float32)
+    radius = np.maximum(radius, 0.095)
+    bg_style = np.zeros_like(scenes.bg_style)
+    return replace(scenes, radius=radius, shade=np.zeros_like(scenes.shade), glow=np.zeros_like(scenes.glow),
+                   bg_style=bg_style, outline=outline, texture=texture)
+
+
 def _sdf(shape: int, u: np.ndarray, v: np.ndarray, r: np.ndarray) -> np.ndarray:
     """Signed distance (negative inside) of a shape centred at 0 with rotated coordinates u, v."""
     au, av = np.abs(u), np.abs(v)
@@ -250,6 +268,9 @@ def render(scenes: Scenes, size: int = 64) -> np.ndarray:
                                             + s[:, 5, None, None]))
     lo, hi = _LIGHT[scenes.bg, 0, None, None], _LIGHT[scenes.bg, 1, None, None]
     img = scenes.bg_rgb[:, None, None, :] * np.clip(light, lo, hi)[..., None]  # (n, S, S, 3)
+    if scenes.texture is not None:  # grain fixed by the scene itself, so render stays pure
+        grain = np.random.default_rng(int(scenes.bg_rgb.sum() * 1000) % 2**32).standard_normal((len(scenes), size, size, 1))
+        img = img + grain.astype(np.float32) * scenes.texture[:, None, None, None]
     for k, idx, dx, dy, r, sd in _objects(scenes, size):
         alpha = np.clip(0.5 - sd, 0, 1)[..., None]  # antialiased edge, one pixel wide
         sh = scenes.shade[idx, k]
@@ -261,7 +282,13 @@ def render(scenes: Scenes, size: int = 64) -> np.ndarray:
         halo = (scenes.glow[idx, k, None, None] * np.exp(-np.maximum(sd, 0) / (0.05 * size)))[..., None]
         sub = img[idx]
         sub = sub + (col - sub) * halo * (1 - alpha)
-        img[idx] = sub + (col * tone[..., None] - sub) * alpha
+        sub = sub + (col * tone[..., None] - sub) * alpha
+        if scenes.outline is not None:  # a darker (light colours) or lighter (dark ones) rim inside the edge
+            width = scenes.outline[idx, k, None, None] * size / 64
+            rim = (np.clip(0.5 - sd, 0, 1) * np.clip(sd + width + 0.5, 0, 1))[..., None]
+            ink = np.where(col.mean(-1, keepdims=True) > 110, col * 0.45, col * 0.5 + 120)
+            sub = sub + (ink - sub) * rim * (width > 0)[..., None]
+        img[idx] = sub
     return np.clip(img + 0.5, 0, 255).astype(np.uint8)
 
 
