@@ -102,6 +102,19 @@ def _osc_spec(a: argparse.Namespace) -> None:
         print(text, end="")
 
 
+def _eval(a: argparse.Namespace) -> None:
+    import json
+
+    from .quality import Plan, contact_sheet, evaluate, load_judge, setup_with
+    setup = setup_with(a.setup, a.set)
+    result = evaluate(setup, Plan(frames=a.frames, seeds=a.seeds), load_judge(),
+                      progress=lambda s: print("painting", s, file=sys.stderr, flush=True))
+    if a.sheet:
+        from PIL import Image
+        Image.fromarray(contact_sheet(result["last_frames"])).save(a.sheet)
+    print(json.dumps(result["summary"], indent=1))
+
+
 def _midi_learn(a: argparse.Namespace) -> None:
     from .midi.tools import learn_from_device
     print(learn_from_device(load_setup(a.setup), a.name, a.timeout))
@@ -129,6 +142,16 @@ def build_parser() -> argparse.ArgumentParser:
     f = sub.add_parser("fetch", help="download a model (or a setup's models) into the cache before a show")
     f.add_argument("spec", help="model spec like ViT-B-32:openai, or a setup file")
     f.set_defaults(func=_fetch)
+
+    e = sub.add_parser("eval", help="paint a fixed set of prompts with a setup's settings and measure the pictures "
+                                    "(alignment by an independent judge, consistency, cleanliness, edges, cost)")
+    e.add_argument("setup", help="setup file (TOML), or the name of a shipped one")
+    e.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                   help="override a setup key, e.g. generator.scale=2 (repeatable)")
+    e.add_argument("--frames", type=int, default=10, help="frames painted after the first")
+    e.add_argument("--seeds", type=int, default=2, help="seeds (2 or more also measures diversity)")
+    e.add_argument("--sheet", default="", help="write a contact sheet of the last frames (PNG)")
+    e.set_defaults(func=_eval)
 
     m = sub.add_parser("models", help="list model specs open_clip knows")
     m.set_defaults(func=_models)

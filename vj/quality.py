@@ -1,0 +1,269 @@
+"""How good are the pictures a setup paints? `vj eval SETUP` and `python -m bench.quality`.
+
+Paints a fixed set of prompts at two aspect ratios with the setup's own settings (model, generator,
+parameters), exactly as the live show does (`build_show`, one `Generator.step` at a time), and
+measures what a viewer would:
+
+  alignment     a judge that never guided the painting ranks each picture's prompt among POOL (16
+                prompts, with hard distractors: colours swapped, other shape, other side); its
+                probability (softmax at the judge's logit scale) and CLIP score (100 x cosine), the
+                first column of the table in Agarwala et al., "Adapting Text-to-Image Models for
+                Video Generation" (shared seed 002)
+  consistency   the judge's cosine x 100 between consecutive frames (that table's second column)
+  diversity     the judge's cosine x 100 between the same prompt painted from two seeds (third
+                column; lower is more diverse)
+  cleanliness   model-free: share of spectral energy above half the Nyquist frequency, and mean
+                total variation (mean |difference| of neighbouring pixels, 0..1), each beside the
+                same figure for world pictures (engine/builtin/world.py) at the same analysis size
+  edges         mean change of the outer 5% columns and rows between consecutive frames over the
+                run, divided by the change of the centre (1: edges as alive as the centre)
+  cost          ms per optimizer iteration at each size
+
+The judge (`builtin:judge`, engine/builtin/MODEL_CARD.md) is a ViT trained on the world drawn in
+another style (`world.restyle`), with its own seed; it is never a guide and never chose a guide's
+checkpoint. It sees the whole frame, letterboxed to a square by repeating the edge pixels.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, replace
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from engine import Guide, load_guide
+
+from .setup import Setup
+from .show import build_show
+
+# What the bench paints: colour, shape, position and background, each said plainly.
+PROMPTS = (
+    "a big red circle on a blue background",
+    "a big yellow triangle on a black background",
+    "a big white ring on a purple background",
+    "pink stripes on a green background",
+    "a big blue square on the left on a white background",
+    "a big cyan cross on the right on an orange background",
+)
+# The judge ranks each picture's prompt among these: the PROMPTS and hard distractors.
+POOL = PROMPTS + (
+    "a big blue circle on a red background",          # colours swapped
+    "a big red square on a blue background",          # other shape
+    "a big black triangle on a yellow background",
+    "a big yellow circle on a black background",
+    "a big purple ring on a white background",
+    "green stripes on a pink background",
+    "a big blue square on the right on a white background",  # other side
+    "a big blue circle on the left on a white background",
+    "a big cyan cross on the left on an orange background",
+    "a big orange cross on the right on a cyan background",
+)
+SIZES = ((640, 360), (360, 360))  # two aspect ratios: the show's 16:9 and square
+ANALYSIS = 128                    # short side, pixels, at which cleanliness is measured
+EDGE = 0.05                       # outer share of columns/rows that counts as the edge
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What to paint: `frames` frames after the first at `temperature`, `seeds` seeds of the first size."""
+    frames: int = 10
+    temperature: float = 30.0
+    seeds: int = 2
+    sizes: tuple = SIZES
+    prompts: tuple = PROMPTS
+
+
+def load_judge(spec: str = "builtin:judge") -> Guide:
+    """The judge model, fp32 on the CPU (its figures must not depend on the machine's precision)."""
+    return load_guide(spec, "cpu", "fp32")
+
+
+@torch.no_grad()
+def judge_features(judge: Guide, pictures: np.ndarray) -> torch.Tensor:
+    """uint8 pictures (n, H, W, 3) -> unit-norm judge embeddings (n, d), float32. Each picture is
+    letterboxed to a square by repeating its edge pixels, then resized (antialiased) to the judge's size."""
+    x = torch.from_numpy(np.ascontiguousarray(pictures)).permute(0, 3, 1, 2).float() / 255
+    h, w = x.shape[-2:]
+    side = max(h, w)
+    top, left = (side - h) // 2, (side - w) // 2
+    x = F.pad(x, (left, side - w - left, top, side - h - top), mode="replicate")
+    x = F.interpolate(x, size=(judge.size, judge.size), mode="bilinear", antialias=True, align_corners=False)
+    return judge.image_features(x)
+
+
+def alignment(judge: Guide, feats: torch.Tensor, truth: list[int], pool: tuple = POOL) -> dict:
+    """Rank (1 = first), probability and CLIP score (100 x cosine) of each picture's true prompt
+    `pool[truth[i]]` among `pool`, from judge embeddings (n, d)."""
+    txt = judge.text_features(list(pool))
+    cos = feats @ txt.T                                             # (n, len(pool))
+    scale = float(judge.model.logit_scale.exp().clamp(max=100))
+    prob = torch.softmax(scale * cos, 1)
+    idx = torch.arange(len(truth))
+    t = torch.tensor(truth)
+    rank = (cos > cos[idx, t][:, None]).sum(1) + 1
+    return {"rank": rank.tolist(), "prob": prob[idx, t].tolist(), "clip_score": (100 * cos[idx, t]).tolist(),
+            "picked": [pool[i] for i in cos.argmax(1).tolist()]}
+
+
+def cleanliness(pictures: np.ndarray) -> dict:
+    """Model-free figures of uint8 pictures (n, H, W, 3), resized so the short side is ANALYSIS:
+    `high_freq` the share of the luminance spectrum's energy (mean removed) above half the Nyquist
+    frequency, and `tv` the mean absolute difference of neighbouring pixels (0..1). Speckle raises
+    both; clean regions with sharp edges keep both low."""
+    x = torch.from_numpy(np.ascontiguousarray(pictures)).permute(0, 3, 1, 2).float() / 255
+    h, w = x.shape[-2:]
+    k = ANALYSIS / min(h, w)
+    x = F.interpolate(x, size=(round(h * k), round(w * k)), mode="bilinear", antialias=True, align_corners=False)
+    tv = ((x[..., 1:, :] - x[..., :-1, :]).abs().mean((1, 2, 3)) + (x[..., 1:] - x[..., :-1]).abs().mean((1, 2, 3))) / 2
+    lum = (x * torch.tensor([0.299, 0.587, 0.114]).view(1, 3, 1, 1)).sum(1)
+    spec = torch.fft.rfft2(lum - lum.mean((1, 2), keepdim=True)).abs() ** 2
+    fy = torch.fft.fftfreq(lum.shape[1]).abs()[:, None]
+    fx = torch.fft.rfftfreq(lum.shape[2])[None, :]
+    high = torch.maximum(fy, fx) > 0.25  # above half of Nyquist (0.5 cycles a pixel) in either direction
+    share = spec[:, high].sum(1) / spec.flatten(1).sum(1).clamp(min=1e-12)
+    return {"high_freq": share.mean().item(), "tv": tv.mean().item()}
+
+
+def world_cleanliness(n: int = 64, seed: int = 11) -> dict:
+    """The same figures for world pictures (what clean looks like), drawn at the analysis size."""
+    from engine.builtin import world
+
+    return cleanliness(world.batch(seed, n, ANALYSIS)[0])
+
+
+def edge_liveliness(frames: list[np.ndarray]) -> float:
+    """Mean |change| between consecutive uint8 frames (H, W, 3) in the outer EDGE share of columns
+    and rows, over the mean |change| in the centre (the middle half of both axes). 0: frozen edges."""
+    if len(frames) < 2:
+        return float("nan")
+    a = np.stack(frames).astype(np.float32)
+    d = np.abs(np.diff(a, axis=0)).mean(-1)                       # (n-1, H, W)
+    h, w = d.shape[1:]
+    eh, ew = max(1, round(h * EDGE)), max(1, round(w * EDGE))
+    edge = np.zeros((h, w), bool)
+    edge[:eh], edge[-eh:], edge[:, :ew], edge[:, -ew:] = True, True, True, True
+    centre = d[:, h // 4: h - h // 4, w // 4: w - w // 4].mean()
+    return float(d[:, edge].mean() / max(centre, 1e-6))
+
+
+def paint(setup: Setup, prompt: str, size: tuple[int, int], seed: int, plan: Plan) -> tuple[list[np.ndarray], float]:
+    """Paint `prompt` from noise with the setup's settings at `size` (w, h) and `seed`: the first
+    frame and `plan.frames` more at `plan.temperature`. Returns the finished frames (uint8 (H, W, 3))
+    and the mean seconds per iteration."""
+    s = replace(setup, generator=replace(setup.generator, width=size[0], height=size[1], seed=seed),
+                prompts=[replace(setup.prompts[0], text=prompt)] if setup.prompts else [],
+                params={**setup.params, "temperature": plan.temperature, "mode": "live", "prompt.select": 1,
+                        "crossfade": 0.0, "show_iterations": False})
+    if not s.prompts:
+        from .setup import PromptSetup
+        s.prompts = [PromptSetup(text=prompt)]
+    show = build_show(s)
+    frames: list[np.ndarray] = []
+    t0 = time.perf_counter()
+    while len(frames) < plan.frames + 1:
+        f = show.generator.step()
+        if f is not None and f.final:
+            frames.append(f.pixels.copy())
+    spent = time.perf_counter() - t0
+    return frames, spent / max(1, show.generator.iterations)
+
+
+def evaluate(setup: Setup, plan: Plan = Plan(), judge: Guide | None = None, progress=None) -> dict:
+    """Paint and measure (see the module doc). Returns a JSON-ready dict: a `summary` and, per
+    picture, its figures. `progress(str)` is called before each painting."""
+    judge = judge or load_judge()
+    pool = POOL if set(plan.prompts) <= set(POOL) else tuple(dict.fromkeys(plan.prompts + POOL))
+    pictures, per_size_cost = [], {}
+    last, truth, consistency, edges = [], [], [], []
+    second_seed = {}
+    for w, h in plan.sizes:
+        costs = []
+        for prompt in plan.prompts:
+            if progress:
+                progress(f"{prompt!r} at {w}x{h}")
+            frames, per_it = paint(setup, prompt, (w, h), setup.generator.seed, plan)
+            costs.append(per_it)
+            feats = judge_features(judge, np.stack(frames))
+            consistency.append(100 * (feats[1:] * feats[:-1]).sum(1).mean().item())
+            edges.append(edge_liveliness(frames))
+            last.append(frames[-1])
+            truth.append(pool.index(prompt))
+            pictures.append({"prompt": prompt, "size": f"{w}x{h}", "consistency": consistency[-1],
+                             "edges": edges[-1], "ms_per_iteration": 1000 * per_it})
+        per_size_cost[f"{w}x{h}"] = 1000 * float(np.mean(costs))
+    w, h = plan.sizes[0]
+    feats_last = torch.cat([judge_features(judge, p[None]) for p in last])
+    for extra in range(1, plan.seeds):
+        for i, prompt in enumerate(plan.prompts):
+            if progress:
+                progress(f"{prompt!r} at {w}x{h}, seed {setup.generator.seed + extra}")
+            frames, _ = paint(setup, prompt, (w, h), setup.generator.seed + extra, plan)
+            other = judge_features(judge, frames[-1][None])[0]
+            second_seed.setdefault(prompt, []).append(100 * float(feats_last[i] @ other))
+    a = alignment(judge, feats_last, truth, pool)
+    for pic, rank, prob, score, picked in zip(pictures, a["rank"], a["prob"], a["clip_score"], a["picked"]):
+        pic.update(rank=rank, prob=prob, clip_score=score, picked=picked)
+    for pic, frame in zip(pictures, last):
+        pic.update(cleanliness(frame[None]))
+    clean = cleanliness(np.stack(last[: len(plan.prompts)]))  # first size: one shape, one stack
+    if len(plan.sizes) > 1:
+        other = cleanliness(np.stack(last[len(plan.prompts):]))
+        clean = {k: (clean[k] + other[k]) / 2 for k in clean}
+    worldc = world_cleanliness()
+    summary = {
+        "pictures": len(pictures),
+        "first": int(sum(r == 1 for r in a["rank"])),
+        "mean_rank": float(np.mean(a["rank"])),
+        "mean_prob": float(np.mean(a["prob"])),
+        "alignment_clip_score": float(np.mean(a["clip_score"])),
+        "consistency": float(np.mean(consistency)),
+        "diversity": float(np.mean([v for vs in second_seed.values() for v in vs])) if second_seed else None,
+        "high_freq": clean["high_freq"], "high_freq_world": worldc["high_freq"],
+        "high_freq_vs_world": clean["high_freq"] / max(worldc["high_freq"], 1e-9),
+        "tv": clean["tv"], "tv_world": worldc["tv"], "tv_vs_world": clean["tv"] / max(worldc["tv"], 1e-9),
+        "edges": float(np.nanmean(edges)),
+        "ms_per_iteration": per_size_cost,
+        "pool": len(pool), "temperature": plan.temperature, "frames": plan.frames,
+    }
+    return {"summary": summary, "pictures": pictures, "last_frames": last}
+
+
+def contact_sheet(frames: list[np.ndarray], columns: int = 6, height: int = 144) -> np.ndarray:
+    """uint8 (H, W, 3) frames -> one uint8 sheet, rows of `columns` pictures scaled to `height` rows."""
+    from PIL import Image
+
+    tiles = [np.asarray(Image.fromarray(f).resize((round(f.shape[1] * height / f.shape[0]), height))) for f in frames]
+    width = max(t.shape[1] for t in tiles)
+    tiles = [np.pad(t, ((2, 2), (2, width - t.shape[1] + 2), (0, 0))) for t in tiles]
+    rows = [np.concatenate(tiles[i:i + columns] + [np.zeros_like(tiles[0])] * (columns - len(tiles[i:i + columns])), 1)
+            for i in range(0, len(tiles), columns)]
+    return np.concatenate(rows, 0)
+
+
+def setup_with(path: str, overrides: list[str]) -> Setup:
+    """A setup file with `section.key=value` overrides (TOML values; bare words are text), validated
+    as the file itself is: e.g. `generator.parametrization=pyramid`, `model.name=builtin-b`, `params.views=8`.
+    Raises SetupError with one sentence for a malformed override."""
+    import tomllib
+
+    from .setup import SetupError, load_setup, parse_setup
+
+    base = load_setup(path)
+    data = tomllib.loads(base.path.read_text(encoding="utf-8"))
+    for item in overrides:
+        key, eq, text = item.partition("=")
+        if not eq or not key.strip():
+            raise SetupError(f"override {item!r} is not KEY=VALUE (e.g. generator.scale=2).")
+        try:
+            value = tomllib.loads(f"v = {text}")["v"]
+        except tomllib.TOMLDecodeError:
+            value = text
+        *sections, name = key.strip().split(".", 1 if key.startswith("params.") else 10)
+        table = data
+        for section in sections:
+            table = table.setdefault(section, {})
+        table[name] = value
+    setup = parse_setup(data, f"{base.path} with {' '.join(overrides)}" if overrides else str(base.path))
+    setup.path = base.path
+    return setup
