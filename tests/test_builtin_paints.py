@@ -56,9 +56,12 @@ def test_the_prompts_colour_dominates_the_picture(size):
 
 
 def test_switching_the_prompt_moves_the_dominant_colour_within_bounded_iterations():
-    # A warm temperature: the performer's way to let a settled picture change (at 30 it drifts slowly).
-    show, frame = painted("a small white cross on a blue background", 192, 108, temperature=70.0)
-    assert dominant(frame.pixels)[0] == "blue"
+    # A hot temperature: the performer's way to let a settled picture change (at 30 it drifts slowly).
+    # At 70 a switch within 300 iterations came for 1 of 8 seeds (before and after the edge-showing
+    # views); at 100 for 6 of 6. The builtin's blue and purple neighbour: 2 of 12 seeds paint this
+    # start purple-dominant.
+    show, frame = painted("a small white cross on a blue background", 192, 108, temperature=100.0)
+    assert dominant(frame.pixels)[0] in ("blue", "purple")
     show.store.set("prompt.1", "a small black cross on a yellow background")
     iterations = 0
     while dominant(frame.pixels)[0] != "yellow":
