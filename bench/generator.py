@@ -1,12 +1,15 @@
 """Generator speed, side by side with the authors' plain loop at equal work.
 
     python -m bench.generator --model ViT-B-32 --size 640x360 --iters 10 --views 4 --frames 3 \
-        [--precision bf16] [--device cpu] [--reference ../shared/bench/reference_loop.py]
+        [--precision bf16] [--device cpu] [--reference ../shared/bench/reference_loop.py] \
+        [--parametrization pixels,pyramid,fourier] [--colour rgb,decorrelated]
 
 Runs our FrameOptimizer (batched augmentations, one grid_sample for all views) and, in the same
 run, the reference loop (each view augmented separately with torchvision, fp32) as a subprocess,
 alternating rounds so that both see the same machine load. Random weights: speed does not
 depend on them. Prints one JSON line: ours, reference, and the ratio of iterations/s.
+`--parametrization` and `--colour` take comma-separated lists: every combination runs in each
+round, interleaved, and the JSON line gains `variants` with each one's iterations/s.
 """
 from __future__ import annotations
 
@@ -30,17 +33,16 @@ from engine.temperature import heat  # noqa: E402
 DEFAULT_REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "bench" / "reference_loop.py"
 
 
-def ours(a: argparse.Namespace) -> dict:
+def ours(a: argparse.Namespace, guide, parametrization: str = "pixels", colour: str = "rgb") -> dict:
     w, h = (int(v) for v in a.size.split("x"))
-    guide = load_guide(f"{a.model}:random" if ":" not in a.model and not a.model.endswith(".json") else a.model,
-                       a.device, a.precision)
-    opt = FrameOptimizer([guide], w, h, scale=a.scale, seed=0)
+    opt = FrameOptimizer([guide], w, h, scale=a.scale, seed=0, parametrization=parametrization, colour=colour)
     texts, weights, hot = ["a red apple", "a blue ocean"], [0.7, 0.3], heat(30)
 
     def frame() -> None:
         opt.start_frame(hot)
         for _ in range(a.iters):
             opt.step(texts, weights, hot, 0.17, a.views)
+        opt.frame_result()  # the generator's one read per finished frame
         opt.finish_frame()
 
     frame()  # warm-up, as the reference does
@@ -74,19 +76,31 @@ def main() -> None:
     ap.add_argument("--scale", type=int, default=1, help="optimize at 1/scale resolution (1: raw pixels, as the reference)")
     ap.add_argument("--rounds", type=int, default=2, help="alternating rounds of ours and the reference")
     ap.add_argument("--reference", type=Path, default=DEFAULT_REFERENCE, help="reference_loop.py (skipped if absent)")
+    ap.add_argument("--parametrization", default="pixels", help="pixels, pyramid, fourier, or a comma-separated list")
+    ap.add_argument("--colour", default="rgb", help="rgb, decorrelated, or a comma-separated list")
     a = ap.parse_args()
-    mine, ref = [], []
+    plain = ":" not in a.model and not a.model.endswith(".json") and not a.model.startswith("builtin")
+    guide = load_guide(f"{a.model}:random" if plain else a.model, a.device, a.precision)
+    variants = [(p, c) for p in a.parametrization.split(",") for c in a.colour.split(",")]
+    runs: dict[str, list[dict]] = {f"{p}/{c}": [] for p, c in variants}
+    ref = []
     for _ in range(a.rounds):
-        mine.append(ours(a))
+        for p, c in variants:
+            runs[f"{p}/{c}"].append(ours(a, guide, p, c))
         if a.reference.is_file() and a.device != "cuda":
             ref.append(reference(a))
+    mine = next(iter(runs.values()))
     result = {
         "model": a.model, "size": a.size, "iters": a.iters, "views": a.views, "frames": a.frames,
         "precision": pick_precision(a.precision, pick_device(a.device)), "device": str(pick_device(a.device)),
         "threads": torch.get_num_threads(),
         "frames_per_s": statistics.median(r["frames_per_s"] for r in mine),
         "iters_per_s": statistics.median(r["iters_per_s"] for r in mine),
+        "parametrization": variants[0][0], "colour": variants[0][1],
     }
+    if len(variants) > 1:
+        result["variants"] = {k: {"iters_per_s": round(statistics.median(r["iters_per_s"] for r in v), 2),
+                                  "all": [round(r["iters_per_s"], 2) for r in v]} for k, v in runs.items()}
     if ref:
         result["reference_iters_per_s"] = statistics.median(r["iters_per_s"] for r in ref)
         result["reference_frames_per_s"] = statistics.median(r["frames_per_s"] for r in ref)

@@ -2,8 +2,10 @@
 
 Every iteration reads a parameter snapshot, so a prompt, cross-fade or temperature change takes
 effect at the next iteration. Finished frames (and, with `show_iterations`, each refining
-iteration) go to the frame bus. An exception or a NaN inside an iteration is logged, counted and
-recovered from by restarting the frame from the last good one: the thread does not die.
+iteration) go to the frame bus. Only a publish reads from the device (pixels, loss, similarities,
+the NaN check), so between publishes iterations queue up without waiting. An exception, or a NaN
+found at a publish, is logged, counted and recovered from by restarting the frame from the last
+good one: the thread does not die.
 """
 from __future__ import annotations
 
@@ -34,6 +36,10 @@ class GeneratorConfig:
     height: int = 360
     seed: int = 0
     scale: int = 1  # optimize at 1/scale resolution and upsample (see optimizer.py)
+    parametrization: str = "pixels"  # pixels, pyramid or fourier (see parametrization.py)
+    colour: str = "rgb"              # rgb (clamped) or decorrelated (lucid's colour matrix and a sigmoid)
+    levels: int = 4                  # pyramid levels
+    level_lr: float = 2.0            # pyramid: level k learns level_lr ** k times faster than the finest
 
 
 class Rate:
@@ -56,7 +62,8 @@ class Generator:
     def __init__(self, store: ParamStore, guides: Sequence[Guide], bus: FrameBus,
                  config: GeneratorConfig = GeneratorConfig()) -> None:
         self.store, self.bus, self.config = store, bus, config
-        self.opt = FrameOptimizer(guides, config.width, config.height, config.scale, config.seed)
+        self.opt = FrameOptimizer(guides, config.width, config.height, config.scale, config.seed,
+                                  config.parametrization, config.colour, config.levels, config.level_lr)
         self.seed = config.seed
         self.frame_index = 0       # finished frames since the last reset (drives the scheduled deck)
         self.iterations = 0        # all iterations ever run
@@ -116,22 +123,22 @@ class Generator:
         texts = [snap[f"prompt.{slot}"] for slot, _ in mix]
         weights = [w for _, w in mix]
         lr = snap["lr"] if self._first else snap["lr"] * h.step
-        result = self.opt.step(texts, weights, h, lr, snap["views"],
-                               snap["negative"].strip(), snap["negative.weight"])
-        if not result.finite:
-            self._recover("NaN")
-            return None
+        self.opt.step(texts, weights, h, lr, snap["views"], snap["negative"].strip(), snap["negative.weight"])
         now = time.perf_counter()
         self.iterations += 1
         self._iter_rate.tick(now)
         target = snap["first_iterations"] if self._first else snap["iterations"]
         final = self.opt.iteration >= target
+        if not (final or snap["show_iterations"]):
+            return None   # nothing is read back mid-frame: the device runs ahead
+        result = self.opt.frame_result()   # one read per publish: loss, similarities, NaN check
+        if not result.finite:
+            self._recover("NaN")
+            return None
         if final:
             self.opt.finish_frame()
             self._in_frame = False
             self._frame_rate.tick(now)
-        if not (final or snap["show_iterations"]):
-            return None
         frame = Frame(self.frame_index, self.opt.iteration, final, now, self._pixels(),
                       self._stats(snap, mix, texts, result.loss, result.similarity))
         if final:

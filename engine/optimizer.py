@@ -2,17 +2,23 @@
 
     L = - sum_i w_i cos(E(views(frame)), E(prompt_i))      (Eq. 1: prompt weights from the schedule)
         + w_neg cos(E(views(frame)), E(negative))          (optional negative prompt)
-        + w_c |frame - previous|_1                         (Eq. 2-3: stability, every 4th iteration)
+        + w_c |picture - previous picture|_1               (Eq. 2-3: stability, every 4th iteration)
 
-The first frame starts from uniform noise; each next frame from the previous one plus gaussian
-noise (temperature.py says how much), drawn at a coarser grid so it moves content rather than
-adding grain. Adam's state is reset every frame, as in the authors' code.
-Pixels are clamped to [0, 1] after each step so frames stay displayable and cannot drift.
+The picture comes from a parametrization (parametrization.py: pixels, a Laplacian pyramid or a
+Fourier spectrum, with an rgb or decorrelated colour head). The first frame starts from uniform
+noise; each next frame from the previous picture plus gaussian noise (temperature.py says how
+much), drawn at a coarser grid so it moves content rather than adding grain, loaded into the
+parametrization. Adam's state is reset every frame, as in the authors' code.
 
 `scale` > 1 optimizes a grid `scale` times smaller and upsamples it bilinearly: smoother pictures
 and far fewer unknowns, which helps small models most. `scale` = 1 is the paper's raw pixels.
 With several guides (an ensemble), iterations alternate between them, as the authors alternate
 ViT-B/32 and ViT-B/16.
+
+An iteration never waits on the device: `step()` only queues work and returns device tensors;
+random numbers come from a generator on the guide's device; the step count and learning rates
+are Python numbers (adam.py). Loss, similarities and the NaN check are read back once, by
+`frame_result()`, when the caller publishes (each finished frame).
 """
 from __future__ import annotations
 
@@ -22,8 +28,10 @@ from typing import Sequence
 import torch
 import torch.nn.functional as F
 
+from .adam import Adam
 from .augment import random_views
 from .models import Guide
+from .parametrization import make_parametrization
 from .temperature import Heat
 
 STABILITY_EVERY = 4  # the authors apply the L1 term on every 4th iteration only
@@ -32,88 +40,131 @@ NOISE_CELL = 4       # grid cells per noise sample along each side (see _noise)
 
 @dataclass
 class StepResult:
+    """One iteration's outcome, still on the device (reading it would wait for the iteration)."""
+    loss: torch.Tensor        # () float32
+    similarity: torch.Tensor  # (n_prompts,) float32: mean cosine per prompt of the mix
+
+
+@dataclass
+class FrameResult:
+    """The latest iteration's loss and similarities as Python numbers, and whether every iteration
+    since the frame (re)started stayed finite."""
     loss: float
-    similarity: list[float]  # mean cosine per prompt of the mix, for the HUD and tests
+    similarity: list[float]
     finite: bool
 
 
 class FrameOptimizer:
-    def __init__(self, guides: Sequence[Guide], width: int, height: int, scale: int = 1, seed: int = 0) -> None:
+    def __init__(self, guides: Sequence[Guide], width: int, height: int, scale: int = 1, seed: int = 0,
+                 parametrization: str = "pixels", colour: str = "rgb", levels: int = 4,
+                 level_lr: float = 2.0) -> None:
         if not guides:
             raise ValueError("at least one guide model is needed")
         self.guides = list(guides)
         self.device = self.guides[0].device
         self.width, self.height, self.scale = width, height, max(1, int(scale))
         self.grid = (max(1, round(height / self.scale)), max(1, round(width / self.scale)))
-        self.rng = torch.Generator().manual_seed(seed)
-        self.z: torch.Tensor | None = None     # the optimized variable, (1, 3, *grid)
-        self.prev: torch.Tensor | None = None  # last finished frame, same shape
-        self.start: torch.Tensor | None = None  # where the current frame started (for tests/stats)
-        self.opt: torch.optim.Adam | None = None
+        self.rng = torch.Generator(device=self.device).manual_seed(seed)
+        self.param = make_parametrization(parametrization, self.grid, colour, self.device, levels, level_lr)
+        self.adam = Adam(self.param.groups)
+        self.prev: torch.Tensor | None = None   # last finished picture, (1, 3, *grid) in [0, 1]
+        self.start: torch.Tensor | None = None  # the picture the current frame started from
         self.iteration = 0
+        self._texts: dict[tuple, torch.Tensor] = {}   # text embeddings, per frame
+        self._last: StepResult | None = None
+        self._finite = torch.ones((), dtype=torch.bool, device=self.device)
 
     def reseed(self, seed: int) -> None:
         self.rng.manual_seed(seed)
 
     def reset(self) -> None:
         """Forget the past: the next frame starts from uniform noise."""
-        self.z = self.prev = self.opt = None
+        self.prev = None
 
     def start_frame(self, heat: Heat) -> None:
         if self.prev is None:
-            start = torch.rand(1, 3, *self.grid, generator=self.rng)
+            start = self._uniform()
         else:
-            start = (self.prev.cpu() + self._noise() * heat.noise).clamp(0, 1)
-        self.start = start.to(self.device)
-        self.z = self.start.clone().requires_grad_(True)
-        self.opt = torch.optim.Adam([self.z], lr=0.1)
+            start = (self.prev + self._noise() * heat.noise).clamp(0, 1)
+        self._begin(start)
+
+    def restore(self) -> None:
+        """Throw away the current frame (after a NaN or an error) and restart it from the last good one."""
+        self._begin(self.prev if self.prev is not None else self._uniform())
+
+    def _begin(self, start: torch.Tensor) -> None:
+        self.start = start
+        self.param.load(start)
+        self.adam.reset()
         self.iteration = 0
+        self._texts.clear()
+        self._last = None
+        self._finite = torch.ones((), dtype=torch.bool, device=self.device)
+
+    def _uniform(self) -> torch.Tensor:
+        return torch.rand(1, 3, *self.grid, generator=self.rng, device=self.device)
 
     def _noise(self) -> torch.Tensor:
         """Unit-std gaussian noise over the grid, drawn NOISE_CELL times coarser and upsampled:
         it moves shapes and colours instead of sprinkling grain that 10 iterations cannot clean."""
         h, w = self.grid
-        coarse = torch.randn(1, 3, max(1, h // NOISE_CELL), max(1, w // NOISE_CELL), generator=self.rng)
+        coarse = torch.randn(1, 3, max(1, h // NOISE_CELL), max(1, w // NOISE_CELL), generator=self.rng,
+                             device=self.device)
         noise = F.interpolate(coarse, size=(h, w), mode="bicubic", align_corners=False)
         return noise / noise.std().clamp(min=1e-6)
 
+    def picture(self) -> torch.Tensor:
+        """The current picture at the grid, (1, 3, *grid) in [0, 1]; differentiable."""
+        return self.param.image()
+
     def image(self) -> torch.Tensor:
         """The current frame at full resolution, (1, 3, H, W) in [0, 1]; differentiable."""
+        picture = self.param.image()
         if self.scale == 1:
-            return self.z
-        return F.interpolate(self.z, size=(self.height, self.width), mode="bilinear", align_corners=False)
+            return picture
+        return F.interpolate(picture, size=(self.height, self.width), mode="bilinear", align_corners=False)
+
+    def _text(self, i: int, guide: Guide, texts: tuple[str, ...]) -> torch.Tensor:
+        key = (i, texts)
+        if key not in self._texts:
+            self._texts[key] = guide.text_features(list(texts))
+        return self._texts[key]
 
     def step(self, texts: Sequence[str], weights: Sequence[float], heat: Heat, lr: float, views: int,
              negative: str = "", negative_weight: float = 0.0) -> StepResult:
-        """One Adam step on the pixels. Returns the loss and per-prompt similarity."""
-        guide = self.guides[self.iteration % len(self.guides)]
-        for group in self.opt.param_groups:
-            group["lr"] = lr
-        self.opt.zero_grad(set_to_none=True)
-        image = self.image()
-        feats = guide.image_features(random_views(image, views, guide.size, self.rng))
-        sims = (feats @ guide.text_features(texts).T).mean(0)               # (n_prompts,)
-        w = torch.tensor(weights, device=sims.device, dtype=sims.dtype)
-        loss = -(sims * w).sum()
+        """One Adam step on the parametrization; queues device work only (no host sync)."""
+        i = self.iteration % len(self.guides)
+        guide = self.guides[i]
+        self.adam.zero_grad()
+        picture = self.param.image()
+        frame = picture if self.scale == 1 else F.interpolate(
+            picture, size=(self.height, self.width), mode="bilinear", align_corners=False)
+        feats = guide.image_features(random_views(frame, views, guide.size, self.rng))
+        sims = (feats @ self._text(i, guide, tuple(texts)).T).mean(0)       # (n_prompts,)
+        # Weights enter as Python floats: a cross-fade moving every iteration copies nothing to the device.
+        loss = -sum(float(w) * sims[k] for k, w in enumerate(weights))
         if negative and negative_weight > 0:
-            loss = loss + negative_weight * (feats @ guide.text_features([negative]).T).mean()
+            loss = loss + negative_weight * (feats @ self._text(i, guide, (negative,)).T).mean()
         if self.prev is not None and heat.stability > 0 and self.iteration % STABILITY_EVERY == 0:
-            loss = loss + heat.stability * (self.z - self.prev).abs().mean()
+            loss = loss + heat.stability * (picture - self.prev).abs().mean()
         loss.backward()
-        self.opt.step()
-        with torch.no_grad():
-            self.z.clamp_(0, 1)
+        self.adam.step(lr)
+        self.param.constrain()
         self.iteration += 1
-        value = float(loss.detach())
-        finite = bool(torch.isfinite(loss).item()) and bool(torch.isfinite(self.z).all().item())
-        return StepResult(value, sims.detach().tolist(), finite)
+        loss = loss.detach()
+        self._finite = self._finite & torch.isfinite(loss)
+        self._last = StepResult(loss, sims.detach())
+        return self._last
+
+    def frame_result(self) -> FrameResult:
+        """The latest iteration's loss and similarities and the frame's NaN check, read back in one
+        transfer (this waits for the device: call it when publishing, not every iteration)."""
+        with torch.no_grad():
+            finite = self._finite & torch.isfinite(self.param.image()).all()
+            packed = torch.cat([self._last.loss.float().view(1), self._last.similarity.float(),
+                                finite.float().view(1)]).tolist()
+        return FrameResult(packed[0], packed[1:-1], packed[-1] == 1.0)
 
     def finish_frame(self) -> None:
-        self.prev = self.z.detach().clone()
-
-    def restore(self) -> None:
-        """Throw away the current frame (after a NaN or an error) and restart it from the last good one."""
-        good = self.prev if self.prev is not None else torch.rand(1, 3, *self.grid, generator=self.rng).to(self.device)
-        self.z = good.clone().requires_grad_(True)
-        self.opt = torch.optim.Adam([self.z], lr=0.1)
-        self.iteration = 0
+        with torch.no_grad():
+            self.prev = self.param.image().clamp(0, 1)

@@ -119,7 +119,9 @@ def test_injected_nan_is_recovered_and_the_thread_keeps_publishing(caplog):
     finally:
         gen.stop()
     assert later is not None and later.index > first.index
-    assert gen.errors == 3 and gen.running is False
+    # NaNs are looked for once per published frame (2 iterations here): 3 poisoned iterations spoil
+    # the first frame (iterations 1-2) and its restart (iteration 3; iteration 4 starts from NaNs).
+    assert gen.errors == 2 and gen.running is False
     assert np.isfinite(gen.opt.prev.numpy()).all()
     assert "generator NaN" in caplog.text
 

@@ -59,7 +59,7 @@ def test_scale_optimizes_a_smaller_grid_and_upsamples():
     f = None
     while f is None:
         f = show.generator.step()
-    assert show.generator.opt.z.shape == (1, 3, 24, 32)
+    assert show.generator.opt.picture().shape == (1, 3, 24, 32)
     assert f.pixels.shape == (96, 128, 3)
 
 

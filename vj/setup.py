@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.controls import SLOTS
+from engine.parametrization import COLOURS, KINDS as PARAMETRIZATIONS
 
 SETUPS_DIR = Path(__file__).resolve().parent.parent / "setups"
 
@@ -48,6 +49,13 @@ class GeneratorSetup:
     seed: int = opt(0, "random seed of noise and augmentations", 0, 2**31 - 1)
     scale: int = opt(1, "optimize at 1/scale resolution and upsample; 1 is the paper's raw pixels", 1, 16)
     threads: int = opt(0, "CPU threads for the optimizer (0: torch's default)", 0, 256)
+    parametrization: str = opt("pixels", "what the optimizer moves: pixels (the grid itself), pyramid (a Laplacian "
+                               "pyramid, coarse levels faster) or fourier (a 1/f-scaled spectrum)",
+                               choices=PARAMETRIZATIONS)
+    colour: str = opt("rgb", "colour head: rgb (clamped to 0..1) or decorrelated (lucid's colour matrix and a sigmoid)",
+                      choices=COLOURS)
+    levels: int = opt(4, "pyramid levels: 1, 1/2, 1/4, ... of the grid", 1, 8)
+    level_lr: float = opt(2.0, "pyramid: level k learns level_lr**k times faster than the finest", 0.25, 8)
 
 
 @dataclass

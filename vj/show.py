@@ -57,7 +57,8 @@ def build_show(setup: Setup, store: ParamStore | None = None) -> Show:
     guides = load_guides(setup, warnings)
     g = setup.generator
     bus = FrameBus()
-    generator = Generator(store, guides, bus, GeneratorConfig(g.width, g.height, g.seed, g.scale))
+    generator = Generator(store, guides, bus, GeneratorConfig(g.width, g.height, g.seed, g.scale, g.parametrization,
+                                                              g.colour, g.levels, g.level_lr))
     return Show(setup, store, bus, generator, guides, warnings)
 
 

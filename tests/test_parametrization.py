@@ -1,0 +1,215 @@
+"""Parametrizations (pixels, pyramid, fourier x rgb, decorrelated), the sync-free iteration and
+augmentations that reach the frame's edges. Model-free where possible, tiny model otherwise."""
+import math
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from engine import FrameBus, Generator, GeneratorConfig, load_guide, make_store
+from engine.adam import Adam
+from engine.augment import random_views
+from engine.optimizer import FrameOptimizer
+from engine.parametrization import COLOURS, KINDS, make_parametrization
+from engine.temperature import heat
+from tests.conftest import TINY_MODEL
+from vj.setup import SetupError, parse_setup
+from vj.show import build_show
+
+VARIANTS = [(k, c) for k in KINDS for c in COLOURS]
+
+
+def target(h=32, w=48) -> torch.Tensor:
+    """A disc on a background with gradients across and down: (1, 3, h, w) in [0.1, 0.9]."""
+    y, x = torch.meshgrid(torch.linspace(0, 1, h), torch.linspace(0, 1, w), indexing="ij")
+    disc = ((x - 0.6) ** 2 + ((y - 0.5) * h / w) ** 2 < 0.2 ** 2).float()
+    return torch.stack([0.1 + 0.8 * x, 0.1 + 0.8 * (1 - disc) * y, 0.2 + 0.7 * disc])[None]
+
+
+@pytest.mark.parametrize("kind,colour", VARIANTS)
+def test_optimizing_toward_a_picture_reproduces_it(kind, colour):
+    goal = target()
+    p = make_parametrization(kind, (32, 48), colour)
+    p.load(torch.full_like(goal, 0.5))
+    adam = Adam(p.groups)
+    for _ in range(200):
+        adam.zero_grad()
+        (p.image() - goal).pow(2).mean().backward()
+        adam.step(0.05)
+        p.constrain()
+    with torch.no_grad():
+        error = (p.image() - goal).abs().mean().item()
+    assert error < 0.02, f"{kind}/{colour}: mean abs error {error:.4f}"
+
+
+@pytest.mark.parametrize("kind,colour", VARIANTS)
+def test_load_then_image_gives_the_picture_back(kind, colour):
+    picture = torch.rand(1, 3, 21, 34, generator=torch.Generator().manual_seed(1))
+    picture[..., 0, :] = 0.0                    # the range's ends too
+    picture[..., -1, :] = 1.0
+    p = make_parametrization(kind, (21, 34), colour)
+    p.load(picture)
+    with torch.no_grad():
+        back = p.image()
+    assert back.shape == picture.shape
+    assert (back - picture).abs().max().item() < (1e-4 if colour == "rgb" else 1e-2)
+
+
+@pytest.mark.parametrize("kind,colour", VARIANTS)
+def test_one_step_moves_the_picture_about_as_far_as_pixels_do(kind, colour):
+    """The lr multipliers make lr mean the same step in picture space for every parametrization."""
+    gen = torch.Generator().manual_seed(2)
+    p = make_parametrization(kind, (45, 80), colour)
+    p.load((0.5 + 0.1 * torch.randn(1, 3, 45, 80, generator=gen)).clamp(0, 1))
+    before = p.image().detach().clone()
+    smooth = F.interpolate(torch.randn(1, 3, 5, 8, generator=gen), size=(45, 80), mode="bicubic")
+    (p.image() * smooth).sum().backward()
+    Adam(p.groups).step(0.01)
+    rms = (p.image().detach() - before).pow(2).mean().sqrt().item() / 0.01
+    assert 0.5 < rms < 1.5, f"{kind}/{colour}: rms step {rms:.2f} lr"
+
+
+def test_pyramid_levels_learn_faster_the_coarser_they_are():
+    p = make_parametrization("pyramid", (48, 64), levels=4, level_lr=2.0)
+    assert [tuple(t.shape[-2:]) for t, _ in p.groups] == [(48, 64), (24, 32), (12, 16), (6, 8)]
+    rates = [r for _, r in p.groups]
+    assert rates == pytest.approx([1 / 15, 2 / 15, 4 / 15, 8 / 15])
+
+
+def tiny_optimizer(kind="pixels", colour="rgb", seed=0, **kw) -> FrameOptimizer:
+    return FrameOptimizer([load_guide(TINY_MODEL)], 48, 32, seed=seed, parametrization=kind, colour=colour, **kw)
+
+
+@pytest.mark.parametrize("kind,colour", VARIANTS)
+def test_a_warm_start_continues_from_the_previous_frame(kind, colour):
+    opt = tiny_optimizer(kind, colour)
+    cold = heat(0.0)
+    opt.start_frame(cold)
+    for _ in range(3):
+        opt.step(["a red circle"], [1.0], cold, 0.17, 2)
+    opt.finish_frame()
+    end = opt.prev.clone()
+    assert end.shape == (1, 3, 32, 48) and 0 <= end.min() and end.max() <= 1
+    opt.start_frame(cold)
+    with torch.no_grad():
+        start = opt.picture()
+    assert (start - end).abs().mean().item() < 0.02     # noise std 0.01 at temperature 0
+    assert (opt.start - end).abs().mean().item() < 0.02
+
+
+def test_an_iteration_never_reads_from_the_device(monkeypatch):
+    """No item/tolist/float/bool/cpu/numpy on a tensor in start_frame or step: the device runs ahead."""
+    opt = tiny_optimizer("pyramid", "decorrelated")
+    hot = heat(30.0)
+    calls = []
+    for name in ("item", "tolist", "__float__", "__bool__", "cpu", "numpy"):
+        original = getattr(torch.Tensor, name)
+
+        def counted(self, *a, _name=name, _original=original, **k):
+            calls.append(_name)
+            return _original(self, *a, **k)
+
+        monkeypatch.setattr(torch.Tensor, name, counted)
+    opt.start_frame(hot)
+    for i in range(10):
+        opt.step(["a red circle", "a blue square"], [0.7, 0.3], hot, 0.17, 2, "blurry", 0.5)
+        if i == 4:
+            opt.finish_frame()
+            opt.start_frame(hot)                        # a warm start: previous picture plus noise
+    assert calls == []
+    monkeypatch.undo()
+    result = opt.frame_result()                         # the one read, once per published frame
+    assert result.finite and len(result.similarity) == 2 and math.isfinite(result.loss)
+
+
+def test_a_nan_is_found_at_the_frame_result_and_restore_goes_back_to_the_last_good_picture():
+    opt = tiny_optimizer()
+    opt.start_frame(heat(30.0))
+    opt.step(["a red circle"], [1.0], heat(30.0), 0.17, 2)
+    opt.finish_frame()
+    good = opt.prev.clone()
+    opt.start_frame(heat(30.0))
+    guide = opt.guides[0]
+    original = guide.image_features
+    guide.image_features = lambda v: original(v) * float("nan")
+    opt.step(["a red circle"], [1.0], heat(30.0), 0.17, 2)
+    guide.image_features = original
+    opt.step(["a red circle"], [1.0], heat(30.0), 0.17, 2)
+    assert not opt.frame_result().finite
+    opt.restore()
+    assert torch.equal(opt.picture().detach(), good)
+    opt.step(["a red circle"], [1.0], heat(30.0), 0.17, 2)
+    assert opt.frame_result().finite
+
+
+def feed(h: int, w: int, reflect: bool, iterations: int = 100) -> tuple[torch.Tensor, torch.Tensor]:
+    """How much each column and each row of an (h, w) frame feeds the guide: the gradient of the
+    views' sum, over `iterations` x 8 views, relative to the frame's middle fifth."""
+    gen = torch.Generator().manual_seed(0)
+    cols, rows = torch.zeros(w), torch.zeros(h)
+    for _ in range(iterations):
+        frame = torch.full((1, 3, h, w), 0.5, requires_grad=True)
+        random_views(frame, 8, 32, gen, reflect=reflect).sum().backward()
+        cols += frame.grad[0].sum((0, 1))
+        rows += frame.grad[0].sum((0, 2))
+    return cols / cols[2 * w // 5:3 * w // 5].mean(), rows / rows[2 * h // 5:3 * h // 5].mean()
+
+
+def outer(profile: torch.Tensor) -> float:
+    """Mean of the outer 5% on each side."""
+    k = max(1, round(0.05 * len(profile)))
+    return torch.cat([profile[:k], profile[-k:]]).mean().item()
+
+
+@pytest.mark.parametrize("size", [(48, 64), (45, 80), (80, 45)])
+def test_the_edges_reach_the_guide_as_often_as_the_centre(size):
+    cols, rows = feed(*size, reflect=True)
+    assert outer(cols) >= 0.7 and outer(rows) >= 0.7, (outer(cols), outer(rows))
+    old_cols, old_rows = feed(*size, reflect=False)     # crops kept inside the frame: edges starve
+    assert outer(old_cols) < 0.7 and outer(old_rows) < 0.7, (outer(old_cols), outer(old_rows))
+
+
+def test_views_get_noise_drawn_on_the_frames_device_and_stay_one_batch():
+    frame = torch.full((1, 3, 40, 60), 0.5)
+    quiet = random_views(frame, 6, 32, torch.Generator().manual_seed(0), noise=(0.0, 0.0))
+    noisy = random_views(frame, 6, 32, torch.Generator().manual_seed(0), noise=(0.05, 0.05))
+    assert quiet.shape == noisy.shape == (6, 3, 32, 32)
+    assert torch.allclose(quiet, torch.full_like(quiet, 0.5), atol=1e-6)
+    assert (noisy - 0.5).std().item() == pytest.approx(0.05, rel=0.1)
+
+
+@pytest.mark.parametrize("kind,colour", VARIANTS)
+def test_the_generator_paints_with_every_parametrization(kind, colour):
+    store = make_store()
+    store.set("prompt.1", "a red circle")
+    for k, v in {"iterations": 2, "first_iterations": 2, "views": 2}.items():
+        store.set(k, v)
+    gen = Generator(store, [load_guide(TINY_MODEL)], FrameBus(),
+                    GeneratorConfig(64, 48, 3, 2, parametrization=kind, colour=colour))
+    done = []
+    while len(done) < 2:
+        f = gen.step()
+        if f is not None and f.final:
+            done.append(f)
+    assert done[-1].pixels.shape == (48, 64, 3) and gen.errors == 0
+    assert gen.opt.picture().shape == (1, 3, 24, 32)
+
+
+@pytest.mark.parametrize("key,value,says", [
+    ("parametrization", "fft", "generator.parametrization must be one of pixels, pyramid, fourier, got 'fft'."),
+    ("colour", "lab", "generator.colour must be one of rgb, decorrelated, got 'lab'."),
+    ("levels", 0, "generator.levels must be in 1..8"),
+    ("level_lr", "fast", "generator.level_lr must be a number"),
+])
+def test_a_bad_generator_key_is_one_clear_sentence(key, value, says):
+    with pytest.raises(SetupError, match="^<s>: " + says.replace(".", r"\.").replace("(", r"\(")):
+        parse_setup({"generator": {key: value}}, "<s>")
+
+
+def test_the_setup_reaches_the_optimizer():
+    setup = parse_setup({"model": {"name": TINY_MODEL, "fallback": False},
+                         "generator": {"width": 32, "height": 24, "parametrization": "pyramid",
+                                       "colour": "decorrelated", "levels": 3, "level_lr": 3.0}}, "<s>")
+    opt = build_show(setup).generator.opt
+    assert type(opt.param).__name__ == "Pyramid" and opt.param.colour == "decorrelated"
+    assert [r for _, r in opt.param.groups] == pytest.approx([opt.param.head_gain * 3 ** k / 13 for k in range(3)])
