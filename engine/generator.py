@@ -40,6 +40,7 @@ class GeneratorConfig:
     colour: str = "rgb"              # rgb (clamped) or decorrelated (lucid's colour matrix and a sigmoid)
     levels: int = 4                  # pyramid levels
     level_lr: float = 2.0            # pyramid: level k learns level_lr ** k times faster than the finest
+    start: str = "uniform"           # first frame: uniform noise (the paper's) or smooth (see optimizer.py)
 
 
 class Rate:
@@ -63,7 +64,7 @@ class Generator:
                  config: GeneratorConfig = GeneratorConfig()) -> None:
         self.store, self.bus, self.config = store, bus, config
         self.opt = FrameOptimizer(guides, config.width, config.height, config.scale, config.seed,
-                                  config.parametrization, config.colour, config.levels, config.level_lr)
+                                  config.parametrization, config.colour, config.levels, config.level_lr, config.start)
         self.seed = config.seed
         self.frame_index = 0       # finished frames since the last reset (drives the scheduled deck)
         self.iterations = 0        # all iterations ever run

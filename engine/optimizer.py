@@ -6,7 +6,7 @@
 
 The picture comes from a parametrization (parametrization.py: pixels, a Laplacian pyramid or a
 Fourier spectrum, with an rgb or decorrelated colour head). The first frame starts from uniform
-noise; each next frame from the previous picture plus gaussian noise (temperature.py says how
+noise (or, with `start = "smooth"`, mid-grey plus coarse noise); each next frame from the previous picture plus gaussian noise (temperature.py says how
 much), drawn at a coarser grid so it moves content rather than adding grain, loaded into the
 parametrization. Adam's state is reset every frame, as in the authors' code.
 
@@ -36,6 +36,7 @@ from .temperature import Heat
 
 STABILITY_EVERY = 4  # the authors apply the L1 term on every 4th iteration only
 NOISE_CELL = 4       # grid cells per noise sample along each side (see _noise)
+STARTS = ("uniform", "smooth")  # the first frame's picture (see _first)
 
 
 @dataclass
@@ -57,7 +58,7 @@ class FrameResult:
 class FrameOptimizer:
     def __init__(self, guides: Sequence[Guide], width: int, height: int, scale: int = 1, seed: int = 0,
                  parametrization: str = "pixels", colour: str = "rgb", levels: int = 4,
-                 level_lr: float = 2.0) -> None:
+                 level_lr: float = 2.0, start: str = "uniform") -> None:
         if not guides:
             raise ValueError("at least one guide model is needed")
         self.guides = list(guides)
@@ -65,6 +66,9 @@ class FrameOptimizer:
         self.width, self.height, self.scale = width, height, max(1, int(scale))
         self.grid = (max(1, round(height / self.scale)), max(1, round(width / self.scale)))
         self.rng = torch.Generator(device=self.device).manual_seed(seed)
+        if start not in STARTS:
+            raise ValueError(f"start must be one of {', '.join(STARTS)}, got {start!r}.")
+        self.first = start
         self.param = make_parametrization(parametrization, self.grid, colour, self.device, levels, level_lr)
         self.adam = Adam(self.param.groups)
         self.prev: torch.Tensor | None = None   # last finished picture, (1, 3, *grid) in [0, 1]
@@ -83,14 +87,14 @@ class FrameOptimizer:
 
     def start_frame(self, heat: Heat) -> None:
         if self.prev is None:
-            start = self._uniform()
+            start = self._first()
         else:
             start = (self.prev + self._noise() * heat.noise).clamp(0, 1)
         self._begin(start)
 
     def restore(self) -> None:
         """Throw away the current frame (after a NaN or an error) and restart it from the last good one."""
-        self._begin(self.prev if self.prev is not None else self._uniform())
+        self._begin(self.prev if self.prev is not None else self._first())
 
     def _begin(self, start: torch.Tensor) -> None:
         self.start = start
@@ -101,7 +105,13 @@ class FrameOptimizer:
         self._last = None
         self._finite = torch.ones((), dtype=torch.bool, device=self.device)
 
-    def _uniform(self) -> torch.Tensor:
+    def _first(self) -> torch.Tensor:
+        """The first frame's picture. `uniform`: per-pixel uniform noise, as the paper. `smooth`:
+        mid-grey plus the coarse noise of warm starts (std 0.15): a guide's gradient paints on it,
+        while per-pixel noise that no gradient cares about stays as grain (slow fine levels of a
+        pyramid never clean it)."""
+        if self.first == "smooth":
+            return (0.5 + 0.15 * self._noise()).clamp(0, 1)
         return torch.rand(1, 3, *self.grid, generator=self.rng, device=self.device)
 
     def _noise(self) -> torch.Tensor:

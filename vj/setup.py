@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.controls import SLOTS
+from engine.optimizer import STARTS
 from engine.parametrization import COLOURS, KINDS as PARAMETRIZATIONS
 
 SETUPS_DIR = Path(__file__).resolve().parent.parent / "setups"
@@ -56,6 +57,8 @@ class GeneratorSetup:
                       choices=COLOURS)
     levels: int = opt(4, "pyramid levels: 1, 1/2, 1/4, ... of the grid", 1, 8)
     level_lr: float = opt(2.0, "pyramid: level k learns level_lr**k times faster than the finest", 0.25, 8)
+    start: str = opt("uniform", "first frame after a reset: uniform (per-pixel noise, the paper's) or smooth "
+                     "(mid-grey plus coarse noise: nothing for the optimizer to clean up)", choices=STARTS)
 
 
 @dataclass

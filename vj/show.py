@@ -58,7 +58,7 @@ def build_show(setup: Setup, store: ParamStore | None = None) -> Show:
     g = setup.generator
     bus = FrameBus()
     generator = Generator(store, guides, bus, GeneratorConfig(g.width, g.height, g.seed, g.scale, g.parametrization,
-                                                              g.colour, g.levels, g.level_lr))
+                                                              g.colour, g.levels, g.level_lr, g.start))
     return Show(setup, store, bus, generator, guides, warnings)
 
 
