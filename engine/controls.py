@@ -38,6 +38,8 @@ SPECS: list[ParamSpec] = [
     ParamSpec("iterations", "int", 10, "optimization iterations per frame", lo=1, hi=500),
     ParamSpec("first_iterations", "int", 50, "iterations of the first frame after a reset (from noise)", lo=1, hi=2000),
     ParamSpec("views", "int", 4, "augmented views per iteration", lo=1, hi=64),
+    ParamSpec("post", "float", 1.0, "post-process strength: 0 shows the raw optimized frame, 1 the cleaned one "
+              "(needs a [post] model)", lo=0, hi=1),
     ParamSpec("pause", "bool", False, "hold the generator (the display keeps running)"),
     ParamSpec("show_iterations", "bool", False, "publish every iteration as it refines, not only finished frames"),
 ]

@@ -24,6 +24,7 @@ from .controls import filled_slots
 from .models import Guide
 from .optimizer import FrameOptimizer
 from .params import ParamStore, Snapshot
+from .post import PostProcess
 from .schedule import Mix, live_mix, scheduled_mix
 from .temperature import heat
 
@@ -61,8 +62,11 @@ class Rate:
 
 class Generator:
     def __init__(self, store: ParamStore, guides: Sequence[Guide], bus: FrameBus,
-                 config: GeneratorConfig = GeneratorConfig()) -> None:
+                 config: GeneratorConfig = GeneratorConfig(), post: PostProcess | None = None,
+                 post_feedback: bool = False) -> None:
         self.store, self.bus, self.config = store, bus, config
+        self.post = post                      # cleans each published picture (engine/post.py), or None
+        self.post_feedback = post_feedback    # the next frame starts from the cleaned picture
         self.opt = FrameOptimizer(guides, config.width, config.height, config.scale, config.seed,
                                   config.parametrization, config.colour, config.levels, config.level_lr, config.start)
         self.seed = config.seed
@@ -136,11 +140,12 @@ class Generator:
         if not result.finite:
             self._recover("NaN")
             return None
+        picture = self._cleaned(snap["post"])
         if final:
-            self.opt.finish_frame()
+            self.opt.finish_frame(picture if self.post_feedback else None)
             self._in_frame = False
             self._frame_rate.tick(now)
-        frame = Frame(self.frame_index, self.opt.iteration, final, now, self._pixels(),
+        frame = Frame(self.frame_index, self.opt.iteration, final, now, self._pixels(picture),
                       self._stats(snap, mix, texts, result.loss, result.similarity))
         if final:
             self.frame_index += 1
@@ -173,9 +178,16 @@ class Generator:
         self._in_frame = True
         self._first = False
 
-    def _pixels(self) -> np.ndarray:
+    def _cleaned(self, strength: float) -> torch.Tensor:
+        """The grid picture to publish (1, 3, *grid): the post-process's (post.py) at `strength`
+        0..1, or the optimized one when there is none or strength is 0."""
         with torch.no_grad():
-            img = self.opt.image()[0].clamp(0, 1).mul(255).round().to(torch.uint8)
+            picture = self.opt.picture()
+            return self.post(picture, strength) if self.post is not None and strength > 0 else picture
+
+    def _pixels(self, picture: torch.Tensor) -> np.ndarray:
+        with torch.no_grad():
+            img = self.opt.upsample(picture)[0].clamp(0, 1).mul(255).round().to(torch.uint8)
         return img.permute(1, 2, 0).contiguous().cpu().numpy()
 
     def _stats(self, snap: Snapshot, mix: Mix, texts: list[str], loss: float, sims: list[float]) -> dict:

@@ -129,7 +129,10 @@ class FrameOptimizer:
 
     def image(self) -> torch.Tensor:
         """The current frame at full resolution, (1, 3, H, W) in [0, 1]; differentiable."""
-        picture = self.param.image()
+        return self.upsample(self.param.image())
+
+    def upsample(self, picture: torch.Tensor) -> torch.Tensor:
+        """A grid picture (1, 3, *grid) -> the frame size (1, 3, H, W), bilinear (`scale`)."""
         if self.scale == 1:
             return picture
         return F.interpolate(picture, size=(self.height, self.width), mode="bilinear", align_corners=False)
@@ -175,6 +178,8 @@ class FrameOptimizer:
                                 finite.float().view(1)]).tolist()
         return FrameResult(packed[0], packed[1:-1], packed[-1] == 1.0)
 
-    def finish_frame(self) -> None:
+    def finish_frame(self, picture: torch.Tensor | None = None) -> None:
+        """The frame is done: the next one starts from its picture, or from `picture` (1, 3, *grid)
+        when given (the post-process's cleaned picture, fed back)."""
         with torch.no_grad():
-            self.prev = self.param.image().clamp(0, 1)
+            self.prev = (self.param.image() if picture is None else picture).clamp(0, 1)

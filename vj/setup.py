@@ -62,6 +62,13 @@ class GeneratorSetup:
 
 
 @dataclass
+class PostSetup:
+    model: str = opt("", "post-process that cleans each frame: builtin-post, a .json path (weights beside it), "
+                     "or empty for none; the live `post` parameter sets its strength")
+    feedback: bool = opt(False, "the next frame starts from the cleaned picture, not the raw optimized one")
+
+
+@dataclass
 class PromptSetup:
     text: str = opt("", "what to paint")
     frames: int = opt(20, "frames per prompt in the scheduled deck", 1, 100_000)
@@ -159,6 +166,7 @@ class Setup:
     name: str = opt("untitled", "show name, used in recording file names")
     model: ModelSetup = field(default_factory=ModelSetup)
     generator: GeneratorSetup = field(default_factory=GeneratorSetup)
+    post: PostSetup = field(default_factory=PostSetup)
     prompts: list[PromptSetup] = opt([], f"the deck: up to {SLOTS} prompt slots")
     params: dict[str, Any] = opt({}, "starting values of live parameters, by name (`vj osc-spec` lists them)")
     display: DisplaySetup = field(default_factory=DisplaySetup)

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 import torch
 
 from engine import FrameBus, Generator, GeneratorConfig, Guide, ModelUnavailable, ParamStore, load_guide
+from engine.post import PostProcess, PostUnavailable, load_post
 
 from .setup import Setup, SetupError, apply_to_store
 
@@ -44,6 +45,19 @@ def load_guides(setup: Setup, warnings: list[str]) -> list[Guide]:
     return guides
 
 
+def load_post_process(setup: Setup, device: torch.device, warnings: list[str]) -> PostProcess | None:
+    """The setup's post-process on the guide's device, or None. Missing or broken weights do not stop
+    the show: the raw frames are shown, with a HUD warning and the reason in the log."""
+    if not setup.post.model:
+        return None
+    try:
+        return load_post(setup.post.model, device)
+    except PostUnavailable as e:
+        log.warning("%s Showing raw optimized frames meanwhile.", e)
+        warnings.append(f"POST {setup.post.model} UNAVAILABLE - RAW FRAMES")
+        return None
+
+
 def build_show(setup: Setup, store: ParamStore | None = None) -> Show:
     """Everything the engine needs, from one setup, on the whole parameter table (engine and app
     rows), so any setup loads the same way live, headless or in replay."""
@@ -57,8 +71,10 @@ def build_show(setup: Setup, store: ParamStore | None = None) -> Show:
     guides = load_guides(setup, warnings)
     g = setup.generator
     bus = FrameBus()
+    post = load_post_process(setup, guides[0].device, warnings)
     generator = Generator(store, guides, bus, GeneratorConfig(g.width, g.height, g.seed, g.scale, g.parametrization,
-                                                              g.colour, g.levels, g.level_lr, g.start))
+                                                              g.colour, g.levels, g.level_lr, g.start),
+                          post, setup.post.feedback)
     return Show(setup, store, bus, generator, guides, warnings)
 
 

@@ -1,0 +1,115 @@
+"""The post-process: a small image-to-image network that cleans each finished frame, as the paper's
+authors clean theirs with a CycleGAN generator (`beautifier.py`; shared/reference/original-method.md).
+
+Ours is a U-Net (Ronneberger et al. 2015, "U-Net: Convolutional Networks for Biomedical Image
+Segmentation"), two poolings deep, that predicts a correction to its input. It runs once per
+finished frame, without gradient, on the guide's device, at a working size whose short side is
+`work` pixels (the size it was trained at, so its receptive field covers shapes as in training),
+and its output is resized back to the frame. `strength` (0..1, a live parameter) blends the raw
+optimized frame (0) with the cleaned one (1).
+
+Weights: `<name>.json` (the architecture: widths, work size) beside `<name>.safetensors`.
+The project's own, `builtin-post`, is trained by engine/builtin/train_post.py on pairs of
+(frame optimized against `builtin` from a world picture plus noise, that world picture).
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+WEIGHTS = Path(__file__).parent / "builtin" / "weights"
+
+
+class PostUnavailable(RuntimeError):
+    """The post-process weights cannot be loaded; the message is one sentence for the performer."""
+
+
+def _block(cin: int, cout: int) -> nn.Sequential:
+    return nn.Sequential(nn.Conv2d(cin, cout, 3, padding=1, padding_mode="replicate"), nn.GELU(),
+                         nn.Conv2d(cout, cout, 3, padding=1, padding_mode="replicate"), nn.GELU())
+
+
+class UNet(nn.Module):
+    """(n, 3, H, W) in [0, 1] -> (n, 3, H, W) in [0, 1]; any H, W (padded to a multiple of 4 inside).
+    `widths` are the channels at full, 1/2 and 1/4 resolution."""
+
+    def __init__(self, widths: tuple[int, int, int] = (32, 64, 96)) -> None:
+        super().__init__()
+        a, b, c = widths
+        self.down1, self.down2, self.bottom = _block(3, a), _block(a, b), _block(b, c)
+        self.up2, self.up1 = _block(c + b, b), _block(b + a, a)
+        self.out = nn.Conv2d(a, 3, 1)
+        nn.init.zeros_(self.out.weight)  # starts as the identity: a fresh net changes nothing
+        nn.init.zeros_(self.out.bias)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h, w = x.shape[-2:]
+        ph, pw = (-h) % 4, (-w) % 4
+        y = F.pad(x, (0, pw, 0, ph), mode="replicate") if ph or pw else x
+        d1 = self.down1(y * 2 - 1)
+        d2 = self.down2(F.avg_pool2d(d1, 2))
+        m = self.bottom(F.avg_pool2d(d2, 2))
+        u2 = self.up2(torch.cat([F.interpolate(m, size=d2.shape[-2:], mode="bilinear", align_corners=False), d2], 1))
+        u1 = self.up1(torch.cat([F.interpolate(u2, size=d1.shape[-2:], mode="bilinear", align_corners=False), d1], 1))
+        # A correction in logit space: clean pixels stay where they are, saturated ones can move.
+        out = torch.sigmoid(torch.logit(y.clamp(1e-3, 1 - 1e-3)) + self.out(u1))
+        return out[..., :h, :w]
+
+
+@dataclass
+class PostProcess:
+    """A loaded post-process network, ready to clean frames."""
+    name: str
+    net: UNet
+    work: int  # short side, pixels, the network runs at
+    device: torch.device
+
+    @torch.no_grad()
+    def __call__(self, frame: torch.Tensor, strength: float = 1.0) -> torch.Tensor:
+        """(1, 3, H, W) frame in [0, 1] -> the cleaned frame, same shape, blended by strength 0..1."""
+        if strength <= 0:
+            return frame
+        h, w = frame.shape[-2:]
+        k = self.work / min(h, w)
+        small = F.interpolate(frame.float(), size=(max(4, round(h * k)), max(4, round(w * k))), mode="bilinear",
+                              antialias=k < 1, align_corners=False) if abs(k - 1) > 1e-3 else frame.float()
+        clean = self.net(small)
+        if clean.shape[-2:] != (h, w):
+            clean = F.interpolate(clean, size=(h, w), mode="bicubic", align_corners=False).clamp(0, 1)
+        return frame + (clean - frame) * min(1.0, strength)
+
+
+def load_post(spec: str, device: torch.device | str = "cpu") -> PostProcess:
+    """Load `builtin-post` (shipped) or a path to a .json config with its .safetensors beside it.
+    Raises PostUnavailable with one sentence when the files are missing or do not fit."""
+    from safetensors.torch import load_file
+
+    config = WEIGHTS / f"{spec}.json" if not spec.endswith(".json") else Path(spec).expanduser()
+    weights = config.with_suffix(".safetensors")
+    if not config.is_file() or not weights.is_file():
+        raise PostUnavailable(f"Post-process {spec!r}: no {config.name} with {weights.name} beside it at {config.parent}; "
+                              f"set [post] model to builtin-post or a .json path, or post = 0.")
+    try:
+        cfg = json.loads(config.read_text())
+        net = UNet(tuple(cfg["widths"]))
+        net.load_state_dict({k: v.float() for k, v in load_file(str(weights)).items()})
+    except Exception as e:  # a broken or mismatched file: say which
+        raise PostUnavailable(f"Post-process {spec!r} could not be loaded from {weights}: {e}") from e
+    dev = torch.device(device)
+    return PostProcess(spec, net.eval().requires_grad_(False).to(dev), int(cfg["work"]), dev)
+
+
+def save_post(net: UNet, widths: tuple[int, int, int], work: int, name: str, out_dir: Path = WEIGHTS) -> Path:
+    """Write <name>.json and <name>.safetensors (fp16) so `load_post` can read them."""
+    from safetensors.torch import save_file
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / f"{name}.json").write_text(json.dumps({"widths": list(widths), "work": work}, indent=1) + "\n")
+    path = out_dir / f"{name}.safetensors"
+    save_file({k: v.detach().half().contiguous() for k, v in net.state_dict().items()}, str(path))
+    return path
