@@ -6,6 +6,8 @@ Spec forms (`load_guide(spec)`):
                               Hugging Face / open_clip cache; downloaded only by `vj fetch`)
   ViT-B-32:/path/model.safetensors   an architecture and a local checkpoint (.safetensors preferred;
                               .pt/.bin are read with torch.load(weights_only=True), never unpickled)
+  hf-hub:ORG/REPO             an open_clip model on the Hugging Face hub (open_clip_config.json and
+                              weights), e.g. the robust hf-hub:chs20/fare2-clip; cached by `vj fetch`
   /path/config.json[:weights] a custom open_clip config, weights beside it (same stem) or named
   ViT-B-32:random             random weights, for speed benchmarks only
 
@@ -32,6 +34,8 @@ BUILTIN_DIR = Path(__file__).parent / "builtin" / "weights"
 OPENAI_MEAN = (0.48145466, 0.4578275, 0.40821073)
 OPENAI_STD = (0.26862954, 0.26130258, 0.27577711)
 TEXT_CACHE_SIZE = 512
+HF_HUB = "hf-hub:"
+HUB_WEIGHTS = ("open_clip_model.safetensors", "open_clip_pytorch_model.bin")
 PRECISIONS = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}
 
 
@@ -129,6 +133,8 @@ def _resolve(spec: str, allow_download: bool) -> tuple[str, str | None, dict]:
     """Spec -> (open_clip architecture name, checkpoint path or None for random, pretrained cfg)."""
     import open_clip
 
+    if spec.startswith(HF_HUB):
+        return _hf_hub(spec, allow_download)
     if spec in ("builtin", "builtin-b") or spec.startswith("builtin:"):
         name = spec.split(":", 1)[-1] if ":" in spec else spec
         return _custom_config(BUILTIN_DIR / f"{name}.json", None, spec)
@@ -164,6 +170,42 @@ def _resolve(spec: str, allow_download: bool) -> tuple[str, str | None, dict]:
         raise ModelUnavailable(f"Model {spec} is not available offline (looked in {looked}); "
                                f"run `vj fetch {spec}` with internet before the show.")
     return arch, found, cfg
+
+
+def _hf_hub(spec: str, allow_download: bool) -> tuple[str, str, dict]:
+    """An open_clip hub model (open_clip_config.json + weights) from the Hugging Face cache, or
+    downloaded into it when allowed. Its architecture is registered under a name made from the repo."""
+    import json
+
+    import open_clip
+    from huggingface_hub import hf_hub_download, try_to_load_from_cache
+    from huggingface_hub.constants import HF_HUB_CACHE
+
+    repo = spec[len(HF_HUB):].strip("/")
+    found = {}
+    for name in ("open_clip_config.json", *HUB_WEIGHTS):
+        hit = try_to_load_from_cache(repo, name)
+        if isinstance(hit, str):
+            found[name] = hit
+        elif allow_download and (name == "open_clip_config.json" or not set(HUB_WEIGHTS) & set(found)):
+            try:
+                found[name] = hf_hub_download(repo, name)
+            except Exception as e:  # not on the hub in this form (a .bin-only repo) or no network
+                log.debug("%s: %s not fetched: %s", spec, name, e)
+    weights = next((found[n] for n in HUB_WEIGHTS if n in found), None)
+    if "open_clip_config.json" not in found or weights is None:
+        if allow_download:
+            raise ModelUnavailable(f"Model {spec}: the hub repo {repo} has no open_clip_config.json with "
+                                   f"{' or '.join(HUB_WEIGHTS)}, or it could not be reached; check the name.")
+        raise ModelUnavailable(f"Model {spec} is not available offline (looked in the Hugging Face cache "
+                               f"{HF_HUB_CACHE} for {repo}); run `vj fetch {spec}` with internet before the show.")
+    config = json.loads(Path(found["open_clip_config.json"]).read_text())
+    arch = "hf-" + repo.replace("/", "--")
+    local = Path("~/.cache/vj/hub-configs").expanduser() / f"{arch}.json"  # open_clip registers configs by file name
+    local.parent.mkdir(parents=True, exist_ok=True)
+    local.write_text(json.dumps(config["model_cfg"]))
+    open_clip.add_model_config(local)
+    return arch, weights, config.get("preprocess_cfg", {})
 
 
 def _custom_config(config: Path, weights: str | None, spec: str) -> tuple[str, str | None, dict]:

@@ -51,3 +51,46 @@ def test_text_features_are_cached_per_prompt():
     assert not calls and (b[0] == a[1]).all()
     guide.text_features(["a green ring"])
     assert len(calls) == 1
+
+
+def _hub_cache(root, repo: str, files: dict) -> None:
+    """A Hugging Face cache holding `files` (name -> bytes) for `repo`, laid out as huggingface_hub does."""
+    folder = root / f"models--{repo.replace('/', '--')}"
+    snapshot = folder / "snapshots" / ("0" * 40)
+    snapshot.mkdir(parents=True)
+    (folder / "refs").mkdir()
+    (folder / "refs" / "main").write_text("0" * 40)
+    for name, data in files.items():
+        (snapshot / name).write_bytes(data)
+
+
+def test_hub_models_load_offline_from_the_cache_with_their_preprocessing(tmp_path, monkeypatch):
+    """hf-hub:ORG/REPO, the form robust CLIPs (FARE, TeCoA) are published in, loads with no network
+    from the normal cache, with the repo's mean and std."""
+    import json
+
+    import torch
+    from safetensors.torch import save_file
+
+    guide = load_guide(TINY_MODEL)
+    state = {k: v.contiguous() for k, v in guide.model.state_dict().items()}
+    save_file(state, tmp_path / "w.safetensors")
+    config = {"model_cfg": json.loads(open(TINY_MODEL).read()),
+              "preprocess_cfg": {"mean": [0.5, 0.5, 0.5], "std": [0.25, 0.25, 0.25]}}
+    _hub_cache(tmp_path / "hub", "someone/robust-tiny", {
+        "open_clip_config.json": json.dumps(config).encode(),
+        "open_clip_model.safetensors": (tmp_path / "w.safetensors").read_bytes()})
+    monkeypatch.setattr("huggingface_hub.constants.HF_HUB_CACHE", str(tmp_path / "hub"))
+    monkeypatch.setenv("HOME", str(tmp_path))
+    hub = load_guide("hf-hub:someone/robust-tiny")
+    for k, v in hub.model.state_dict().items():
+        assert torch.equal(v, state[k])
+    assert torch.allclose(hub.mean.flatten(), torch.tensor([0.5] * 3))
+    assert hub.size == 32
+
+
+def test_a_hub_model_not_in_the_cache_says_to_fetch_it(tmp_path, monkeypatch):
+    monkeypatch.setattr("huggingface_hub.constants.HF_HUB_CACHE", str(tmp_path / "hub"))
+    with pytest.raises(ModelUnavailable, match=r"hf-hub:chs20/fare2-clip is not available offline .*"
+                                               r"run `vj fetch hf-hub:chs20/fare2-clip`"):
+        load_guide("hf-hub:chs20/fare2-clip")
