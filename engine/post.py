@@ -61,11 +61,50 @@ class UNet(nn.Module):
         return out[..., :h, :w]
 
 
+class CycleGANGenerator(nn.Module):
+    """The authors' post-process network: the CycleGAN code base's `resnet_9blocks` generator (Zhu
+    et al. 2017; junyanz/pytorch-CycleGAN-and-pix2pix `networks.ResnetGenerator`, 64 filters,
+    instance norm without affine, no dropout), laid out module for module as there so that its
+    saved `latest_net_G_A.pth` state dict loads unchanged. (n, 3, H, W) in [0, 1] -> same; the
+    network itself works in [-1, 1] and ends in tanh: output = (G(2x - 1) + 1) / 2."""
+
+    def __init__(self, filters: int = 64, blocks: int = 9) -> None:
+        super().__init__()
+        norm = lambda c: nn.InstanceNorm2d(c, affine=False, track_running_stats=False)  # noqa: E731
+        layers: list[nn.Module] = [nn.ReflectionPad2d(3), nn.Conv2d(3, filters, 7, bias=True), norm(filters), nn.ReLU(True)]
+        for i in range(2):
+            c = filters * 2 ** i
+            layers += [nn.Conv2d(c, c * 2, 3, stride=2, padding=1, bias=True), norm(c * 2), nn.ReLU(True)]
+        layers += [_ResnetBlock(filters * 4, norm) for _ in range(blocks)]
+        for i in range(2):
+            c = filters * 2 ** (2 - i)
+            layers += [nn.ConvTranspose2d(c, c // 2, 3, stride=2, padding=1, output_padding=1, bias=True),
+                       norm(c // 2), nn.ReLU(True)]
+        layers += [nn.ReflectionPad2d(3), nn.Conv2d(filters, 3, 7), nn.Tanh()]
+        self.model = nn.Sequential(*layers)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h, w = x.shape[-2:]
+        ph, pw = (-h) % 4, (-w) % 4
+        y = F.pad(x, (0, pw, 0, ph), mode="replicate") if ph or pw else x
+        return ((self.model(y * 2 - 1) + 1) / 2)[..., :h, :w]
+
+
+class _ResnetBlock(nn.Module):
+    def __init__(self, c: int, norm) -> None:
+        super().__init__()
+        self.conv_block = nn.Sequential(nn.ReflectionPad2d(1), nn.Conv2d(c, c, 3, bias=True), norm(c), nn.ReLU(True),
+                                        nn.ReflectionPad2d(1), nn.Conv2d(c, c, 3, bias=True), norm(c))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x + self.conv_block(x)
+
+
 @dataclass
 class PostProcess:
     """A loaded post-process network, ready to clean frames."""
     name: str
-    net: UNet
+    net: nn.Module  # UNet or CycleGANGenerator: (n, 3, H, W) in [0, 1] -> same
     work: int  # short side, pixels, the network runs at
     device: torch.device
 
@@ -85,10 +124,25 @@ class PostProcess:
 
 
 def load_post(spec: str, device: torch.device | str = "cpu") -> PostProcess:
-    """Load `builtin-post` (shipped) or a path to a .json config with its .safetensors beside it.
-    Raises PostUnavailable with one sentence when the files are missing or do not fit."""
+    """Load `builtin-post` (shipped), a path to a .json config with its .safetensors beside it, or
+    the authors' CycleGAN generator `PATH.pth[@WORK]` (read with weights_only, never unpickled;
+    WORK: the short side it runs at, default 256). Raises PostUnavailable with one sentence when the
+    files are missing or do not fit."""
     from safetensors.torch import load_file
 
+    dev = torch.device(device)
+    path, _, work = spec.partition("@")
+    if path.endswith((".pth", ".pt")):
+        file = Path(path).expanduser()
+        if not file.is_file():
+            raise PostUnavailable(f"Post-process {spec!r}: no file at {file}; check [post] model in the setup.")
+        try:
+            net = CycleGANGenerator()
+            net.load_state_dict(torch.load(file, map_location="cpu", weights_only=True))
+        except Exception as e:
+            raise PostUnavailable(f"Post-process {spec!r} is not a CycleGAN resnet_9blocks generator "
+                                  f"state dict ({str(e).splitlines()[0]}).") from e
+        return PostProcess(spec, net.eval().requires_grad_(False).to(dev), int(work or 256), dev)
     config = WEIGHTS / f"{spec}.json" if not spec.endswith(".json") else Path(spec).expanduser()
     weights = config.with_suffix(".safetensors")
     if not config.is_file() or not weights.is_file():
@@ -100,7 +154,6 @@ def load_post(spec: str, device: torch.device | str = "cpu") -> PostProcess:
         net.load_state_dict({k: v.float() for k, v in load_file(str(weights)).items()})
     except Exception as e:  # a broken or mismatched file: say which
         raise PostUnavailable(f"Post-process {spec!r} could not be loaded from {weights}: {e}") from e
-    dev = torch.device(device)
     return PostProcess(spec, net.eval().requires_grad_(False).to(dev), int(cfg["work"]), dev)
 
 
