@@ -16,7 +16,10 @@ import sys
 import numpy as np
 from PIL import Image
 
+from engine.models import ModelUnavailable
+from engine.post import PostUnavailable
 from vj.quality import Plan, contact_sheet, evaluate, setup_with
+from vj.setup import SetupError
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -32,9 +35,13 @@ def main(argv: list[str] | None = None) -> None:
     a = p.parse_args(argv)
     from vj.quality import load_judge
 
-    setup = setup_with(a.setup, a.set)
-    result = evaluate(setup, Plan(frames=a.frames, temperature=a.temperature, seeds=a.seeds), load_judge(a.judge),
-                      progress=lambda s: print("painting", s, file=sys.stderr, flush=True))
+    try:
+        setup = setup_with(a.setup, a.set)
+        judge = load_judge(a.judge)
+        result = evaluate(setup, Plan(frames=a.frames, temperature=a.temperature, seeds=a.seeds), judge,
+                          progress=lambda s: print("painting", s, file=sys.stderr, flush=True))
+    except (SetupError, ModelUnavailable, PostUnavailable) as e:
+        sys.exit(f"bench.quality: {e}")
     if a.sheet:
         Image.fromarray(contact_sheet(result["last_frames"])).save(a.sheet)
     out = {"setup": a.setup, "overrides": a.set, **result["summary"]}

@@ -2,6 +2,8 @@
 
 Spec forms (`load_guide(spec)`):
   builtin, builtin-b          the project's own small models, shipped in engine/builtin/weights/
+                              (also builtin-plain, the guide before adversarial training, and
+                              judge, the quality benchmark's judge; builtin:NAME is the same)
   ViT-B-32:openai             an open_clip architecture and pretrained tag (weights from the
                               Hugging Face / open_clip cache; downloaded only by `vj fetch`)
   ViT-B-32:/path/model.safetensors   an architecture and a local checkpoint (.safetensors preferred;
@@ -135,7 +137,7 @@ def _resolve(spec: str, allow_download: bool) -> tuple[str, str | None, dict]:
 
     if spec.startswith(HF_HUB):
         return _hf_hub(spec, allow_download)
-    if spec in ("builtin", "builtin-b") or spec.startswith("builtin:"):
+    if (BUILTIN_DIR / f"{spec}.json").is_file() or spec.startswith("builtin:"):  # builtin, builtin-b, judge, ...
         name = spec.split(":", 1)[-1] if ":" in spec else spec
         return _custom_config(BUILTIN_DIR / f"{name}.json", None, spec)
     path_part, _, rest = spec.partition(":") if not Path(spec).is_file() else (spec, "", "")

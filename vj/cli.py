@@ -45,7 +45,8 @@ def _fetch(a: argparse.Namespace) -> None:
 
 def _models(a: argparse.Namespace) -> None:
     import open_clip
-    print("builtin\nbuiltin-b")
+    from engine.models import BUILTIN_DIR
+    print("\n".join(sorted(p.stem for p in BUILTIN_DIR.glob("*.json") if p.stem != "builtin-post")))
     for name, tag in open_clip.list_pretrained():
         print(f"{name}:{tag}")
 
