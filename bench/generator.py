@@ -28,6 +28,7 @@ import torch  # noqa: E402
 
 from engine.models import load_guide, pick_device, pick_precision  # noqa: E402
 from engine.optimizer import FrameOptimizer  # noqa: E402
+from engine.post import load_post  # noqa: E402
 from engine.temperature import heat  # noqa: E402
 
 DEFAULT_REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "bench" / "reference_loop.py"
@@ -35,14 +36,18 @@ DEFAULT_REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "bench" / "
 
 def ours(a: argparse.Namespace, guide, parametrization: str = "pixels", colour: str = "rgb") -> dict:
     w, h = (int(v) for v in a.size.split("x"))
-    opt = FrameOptimizer([guide], w, h, scale=a.scale, seed=0, parametrization=parametrization, colour=colour)
+    opt = FrameOptimizer([guide], w, h, scale=a.scale, seed=0, parametrization=parametrization, colour=colour,
+                         levels=a.levels, level_lr=a.level_lr)
     texts, weights, hot = ["a red apple", "a blue ocean"], [0.7, 0.3], heat(30)
+    post = load_post(a.post, guide.device) if a.post else None
 
     def frame() -> None:
         opt.start_frame(hot)
         for _ in range(a.iters):
             opt.step(texts, weights, hot, 0.17, a.views)
         opt.frame_result()  # the generator's one read per finished frame
+        picture = opt.picture() if post is None else post(opt.picture().detach())
+        opt.upsample(picture).detach().cpu()  # what the generator publishes
         opt.finish_frame()
 
     frame()  # warm-up, as the reference does
@@ -78,6 +83,9 @@ def main() -> None:
     ap.add_argument("--reference", type=Path, default=DEFAULT_REFERENCE, help="reference_loop.py (skipped if absent)")
     ap.add_argument("--parametrization", default="pixels", help="pixels, pyramid, fourier, or a comma-separated list")
     ap.add_argument("--colour", default="rgb", help="rgb, decorrelated, or a comma-separated list")
+    ap.add_argument("--levels", type=int, default=4, help="pyramid levels")
+    ap.add_argument("--level-lr", type=float, default=2.0, help="pyramid: rate ratio between levels")
+    ap.add_argument("--post", default="", help="post-process each frame (e.g. builtin-post), counted in the time")
     a = ap.parse_args()
     plain = ":" not in a.model and not a.model.endswith(".json") and not a.model.startswith("builtin")
     guide = load_guide(f"{a.model}:random" if plain else a.model, a.device, a.precision)
@@ -96,7 +104,7 @@ def main() -> None:
         "threads": torch.get_num_threads(),
         "frames_per_s": statistics.median(r["frames_per_s"] for r in mine),
         "iters_per_s": statistics.median(r["iters_per_s"] for r in mine),
-        "parametrization": variants[0][0], "colour": variants[0][1],
+        "parametrization": variants[0][0], "colour": variants[0][1], "post": a.post or None,
     }
     if len(variants) > 1:
         result["variants"] = {k: {"iters_per_s": round(statistics.median(r["iters_per_s"] for r in v), 2),
