@@ -1,5 +1,7 @@
 """The builtin model paints what a prompt says: checked model-free (pixel colours) and by a second,
-independently trained model (builtin-b: other seed, other architecture)."""
+independently trained model (builtin-b: other seed, other architecture), on raw pixels (the
+paper's parametrization, no post-process), where every pixel is the guide's doing; and the shipped
+default setup paints pictures that the judge (vj/quality.py) recognises."""
 from __future__ import annotations
 
 import numpy as np
@@ -17,9 +19,11 @@ BACKGROUNDS = ["green", "blue", "yellow", "purple", "orange", "cyan", "pink", "w
 
 
 def painted(prompt: str, width: int, height: int, frames: int = 1, **params):
-    """Paint from noise with the default setup a performer gets (only size and prompt changed)."""
+    """Paint from noise with the default setup a performer gets, on raw pixels from uniform noise
+    and without the post-process (only size, prompt and those changed): the guide's own colours."""
     setup = load_setup("setups/default.toml")
     setup.generator.width, setup.generator.height = width, height
+    setup.generator.parametrization, setup.generator.start, setup.post.model = "pixels", "uniform", ""
     setup.prompts = setup.prompts[:1]
     setup.prompts[0].text = prompt
     setup.params.update(params)
@@ -89,3 +93,15 @@ def test_an_independent_model_recognises_what_builtin_painted():
             score = (judge.image_features(views) @ texts.T).mean(0)
         right.append(int(score.argmax()) == i)
     assert sum(right) >= 10, [p for p, ok in zip(PROMPTS, right) if not ok]
+
+
+def test_the_default_setup_paints_pictures_the_judge_recognises():
+    """The shipped default, as `vj eval` measures it, at the square size only (half the bench's
+    work): the judge ranks the prompt first for 4 of 6 (the old default, raw pixels on the plain
+    guide, got 3 of 6 with mean probability 0.38; the new one 4 and 0.57, README)."""
+    from vj.quality import Plan, evaluate, load_judge
+
+    result = evaluate(load_setup("setups/default.toml"), Plan(frames=10, seeds=1, sizes=((360, 360),)), load_judge())
+    s = result["summary"]
+    assert s["first"] >= 4 and s["mean_prob"] >= 0.45, [(p["prompt"], p["rank"], p["picked"]) for p in result["pictures"]]
+    assert s["consistency"] >= 90 and s["edges"] >= 0.7
