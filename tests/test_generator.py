@@ -167,3 +167,15 @@ def test_generator_thread_runs_until_stopped():
     assert gen.running and gen.bus.latest() is not None
     gen.stop()
     assert not gen.running
+
+
+def test_a_smooth_start_is_mid_grey_with_coarse_noise_and_no_grain():
+    store, gen = make()
+    smooth = Generator(store, [load_guide(TINY_MODEL)], FrameBus(), GeneratorConfig(64, 48, 3, 1, start="smooth"))
+    gen.step()
+    smooth.step()
+    grain = lambda x: float((x[..., 1:] - x[..., :-1]).abs().mean())  # noqa: E731  neighbour differences
+    assert abs(float(smooth.opt.start.mean()) - 0.5) < 0.05
+    assert grain(smooth.opt.start) < 0.2 * grain(gen.opt.start)
+    with pytest.raises(ValueError, match="start must be one of uniform, smooth"):
+        Generator(store, [load_guide(TINY_MODEL)], FrameBus(), GeneratorConfig(64, 48, 3, 1, start="grey"))
