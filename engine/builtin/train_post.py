@@ -119,6 +119,9 @@ def main(argv: list[str] | None = None) -> None:
         torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
     caches = [Path(d) for d in a.data.split(",") if d]
+    missing = [str(c) for c in caches if not c.is_file()]
+    if len(caches) > 1 and missing:
+        raise SystemExit(f"train_post: no pair cache at {', '.join(missing)}; make each with --data FILE first.")
     if caches and all(c.is_file() for c in caches):  # several caches (e.g. frames of two parametrizations) train together
         loaded = [torch.load(c, weights_only=True) for c in caches]
         x, y = torch.cat([d["x"] for d in loaded]), torch.cat([d["y"] for d in loaded])
