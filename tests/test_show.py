@@ -70,3 +70,23 @@ def test_every_shipped_setup_builds_a_show_headless(name):
     show = build_show(setup)
     for key, value in setup.params.items():
         assert show.store.base(key) == value
+
+
+def test_a_missing_post_process_shows_raw_frames_with_a_hud_warning_and_one_sentence(caplog, tmp_path):
+    setup = small_setup(model=TINY_MODEL)
+    setup.post.model = str(tmp_path / "gone.json")
+    with caplog.at_level(logging.WARNING):
+        show = build_show(setup)
+    assert show.generator.post is None
+    assert show.warnings == [f"POST {tmp_path / 'gone.json'} UNAVAILABLE - RAW FRAMES"]
+    line = next(r.getMessage() for r in caplog.records if "Post-process" in r.getMessage())
+    assert "set [post] model to builtin-post" in line and line.endswith("Showing raw optimized frames meanwhile.")
+    while (frame := show.generator.step()) is None:
+        pass
+    assert frame.pixels.shape == (setup.generator.height, setup.generator.width, 3)
+
+
+def test_the_default_setup_loads_the_shipped_post_process():
+    show = build_show(load_setup(SETUPS_DIR / "default.toml"))
+    assert show.generator.post is not None and show.generator.post.name == "builtin-post"
+    assert show.store.snapshot()["post"] == 1.0
