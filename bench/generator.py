@@ -24,6 +24,7 @@ from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
+import open_clip  # noqa: E402
 import torch  # noqa: E402
 
 from engine.models import load_guide, pick_device, pick_precision  # noqa: E402
@@ -87,8 +88,8 @@ def main() -> None:
     ap.add_argument("--level-lr", type=float, default=2.0, help="pyramid: rate ratio between levels")
     ap.add_argument("--post", default="", help="post-process each frame (e.g. builtin-post), counted in the time")
     a = ap.parse_args()
-    plain = ":" not in a.model and not a.model.endswith(".json") and not a.model.startswith("builtin")
-    guide = load_guide(f"{a.model}:random" if plain else a.model, a.device, a.precision)
+    # A bare open_clip architecture runs on random weights (speed does not depend on them).
+    guide = load_guide(f"{a.model}:random" if a.model in open_clip.list_models() else a.model, a.device, a.precision)
     variants = [(p, c) for p in a.parametrization.split(",") for c in a.colour.split(",")]
     runs: dict[str, list[dict]] = {f"{p}/{c}": [] for p, c in variants}
     ref = []

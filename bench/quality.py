@@ -3,7 +3,7 @@
 Paints vj.quality.PROMPTS at 640x360 and 360x360 (plus a second seed at 640x360) with the setup's
 settings and prints one JSON object: the judge's alignment (first-ranked pictures, mean rank,
 mean probability, CLIP score), consistency, diversity, cleanliness beside world pictures, edge
-liveliness and ms per iteration (see vj/quality.py). About 2-6 minutes on a 2-core CPU with the
+liveliness and ms per iteration (see vj/quality.py). About 2-3 minutes on a 2-core CPU with the
 builtin model. `--sheet PNG` also writes a contact sheet of the last frames (16:9 row, square row).
 Variants without editing files: --set generator.parametrization=pyramid --set model.name=builtin-b
 """
@@ -13,12 +13,8 @@ import argparse
 import json
 import sys
 
-import numpy as np
-from PIL import Image
-
 from engine.models import ModelUnavailable
-from engine.post import PostUnavailable
-from vj.quality import Plan, contact_sheet, evaluate, setup_with
+from vj.quality import Plan, report
 from vj.setup import SetupError
 
 
@@ -33,20 +29,11 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--sheet", default="", help="write a contact sheet of the last frames here (PNG)")
     p.add_argument("--details", action="store_true", help="also print every picture's figures")
     a = p.parse_args(argv)
-    from vj.quality import load_judge
-
     try:
-        setup = setup_with(a.setup, a.set)
-        judge = load_judge(a.judge)
-        result = evaluate(setup, Plan(frames=a.frames, temperature=a.temperature, seeds=a.seeds), judge,
-                          progress=lambda s: print("painting", s, file=sys.stderr, flush=True))
-    except (SetupError, ModelUnavailable, PostUnavailable) as e:
+        out = report(a.setup, a.set, Plan(frames=a.frames, temperature=a.temperature, seeds=a.seeds), a.judge,
+                     a.sheet, a.details)
+    except (SetupError, ModelUnavailable) as e:
         sys.exit(f"bench.quality: {e}")
-    if a.sheet:
-        Image.fromarray(contact_sheet(result["last_frames"])).save(a.sheet)
-    out = {"setup": a.setup, "overrides": a.set, **result["summary"]}
-    if a.details:
-        out["pictures"] = result["pictures"]
     print(json.dumps(out, indent=1))
 
 

@@ -180,10 +180,10 @@ class Generator:
 
     def _cleaned(self, strength: float) -> torch.Tensor:
         """The grid picture to publish (1, 3, *grid): the post-process's (post.py) at `strength`
-        0..1, or the optimized one when there is none or strength is 0."""
+        0..1 (0 gives the optimized one back), or the optimized one when there is none."""
         with torch.no_grad():
             picture = self.opt.picture()
-            return self.post(picture, strength) if self.post is not None and strength > 0 else picture
+            return picture if self.post is None else self.post(picture, strength)
 
     def _pixels(self, picture: torch.Tensor) -> np.ndarray:
         with torch.no_grad():

@@ -50,6 +50,14 @@ def pick_precision(precision: str, device: torch.device) -> str:
     return "bf16" if torch.backends.mkldnn.is_available() and torch.ops.mkldnn._is_mkldnn_bf16_supported() else "fp32"
 
 
+def builtin_models() -> list[str]:
+    """Names of the shipped CLIP models (builtin, builtin-b, builtin-plain, judge): the open_clip
+    configs in BUILTIN_DIR. Other files there (the post-process's) are not models."""
+    import json
+
+    return sorted(p.stem for p in BUILTIN_DIR.glob("*.json") if "vision_cfg" in json.loads(p.read_text()))
+
+
 class ModelUnavailable(RuntimeError):
     """The named model cannot be loaded here; the message is one sentence for the performer."""
 
@@ -137,7 +145,7 @@ def _resolve(spec: str, allow_download: bool) -> tuple[str, str | None, dict]:
 
     if spec.startswith(HF_HUB):
         return _hf_hub(spec, allow_download)
-    if (BUILTIN_DIR / f"{spec}.json").is_file() or spec.startswith("builtin:"):  # builtin, builtin-b, judge, ...
+    if spec in builtin_models() or spec.startswith("builtin:"):
         name = spec.split(":", 1)[-1] if ":" in spec else spec
         return _custom_config(BUILTIN_DIR / f"{name}.json", None, spec)
     path_part, _, rest = spec.partition(":") if not Path(spec).is_file() else (spec, "", "")

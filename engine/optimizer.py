@@ -150,9 +150,7 @@ class FrameOptimizer:
         guide = self.guides[i]
         self.adam.zero_grad()
         picture = self.param.image()
-        frame = picture if self.scale == 1 else F.interpolate(
-            picture, size=(self.height, self.width), mode="bilinear", align_corners=False)
-        feats = guide.image_features(random_views(frame, views, guide.size, self.rng))
+        feats = guide.image_features(random_views(self.upsample(picture), views, guide.size, self.rng))
         sims = (feats @ self._text(i, guide, tuple(texts)).T).mean(0)       # (n_prompts,)
         # Weights enter as Python floats: a cross-fade moving every iteration copies nothing to the device.
         loss = -sum(float(w) * sims[k] for k, w in enumerate(weights))

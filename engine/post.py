@@ -132,6 +132,8 @@ def load_post(spec: str, device: torch.device | str = "cpu") -> PostProcess:
 
     dev = torch.device(device)
     path, _, work = spec.partition("@")
+    if work and not work.isdigit():
+        raise PostUnavailable(f"Post-process {spec!r}: @{work} is not a whole number of pixels (e.g. PATH.pth@256).")
     if path.endswith((".pth", ".pt")):
         file = Path(path).expanduser()
         if not file.is_file():

@@ -21,6 +21,7 @@ def test_a_model_not_available_offline_gives_one_sentence_naming_it_where_and_wh
     ("NoSuchNet:openai", "not an open_clip architecture"),
     ("ViT-B-32:/no/such/file.safetensors", "no checkpoint file at /no/such/file.safetensors"),
     ("/no/such/config.json", "no config file at"),
+    ("builtin-post", "not an open_clip architecture"),   # shipped beside the models, but not one
 ])
 def test_bad_model_specs_say_what_is_wrong(spec, words):
     with pytest.raises(ModelUnavailable, match=words):

@@ -129,6 +129,8 @@ def test_the_authors_cyclegan_generator_loads_from_its_state_dict(tmp_path):
     post = load_post(f"{tmp_path / 'latest_net_G_A.pth'}@32")
     out = post(torch.rand(1, 3, 36, 64))
     assert out.shape == (1, 3, 36, 64) and 0 <= out.min() and out.max() <= 1
+    with pytest.raises(PostUnavailable, match="@big is not a whole number of pixels"):
+        load_post(f"{tmp_path / 'latest_net_G_A.pth'}@big")
     (tmp_path / "broken.pth").write_bytes(b"not a checkpoint")
     with pytest.raises(PostUnavailable, match="not a CycleGAN resnet_9blocks generator"):
         load_post(str(tmp_path / "broken.pth"))

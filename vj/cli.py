@@ -45,8 +45,8 @@ def _fetch(a: argparse.Namespace) -> None:
 
 def _models(a: argparse.Namespace) -> None:
     import open_clip
-    from engine.models import BUILTIN_DIR
-    print("\n".join(sorted(p.stem for p in BUILTIN_DIR.glob("*.json") if p.stem != "builtin-post")))
+    from engine.models import builtin_models
+    print("\n".join(builtin_models()))
     for name, tag in open_clip.list_pretrained():
         print(f"{name}:{tag}")
 
@@ -106,14 +106,8 @@ def _osc_spec(a: argparse.Namespace) -> None:
 def _eval(a: argparse.Namespace) -> None:
     import json
 
-    from .quality import Plan, contact_sheet, evaluate, load_judge, setup_with
-    setup = setup_with(a.setup, a.set)
-    result = evaluate(setup, Plan(frames=a.frames, seeds=a.seeds), load_judge(),
-                      progress=lambda s: print("painting", s, file=sys.stderr, flush=True))
-    if a.sheet:
-        from PIL import Image
-        Image.fromarray(contact_sheet(result["last_frames"])).save(a.sheet)
-    print(json.dumps(result["summary"], indent=1))
+    from .quality import Plan, report
+    print(json.dumps(report(a.setup, a.set, Plan(frames=a.frames, seeds=a.seeds), sheet=a.sheet), indent=1))
 
 
 def _midi_learn(a: argparse.Namespace) -> None:

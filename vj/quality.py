@@ -34,7 +34,7 @@ import torch.nn.functional as F
 
 from engine import Guide, load_guide
 
-from .setup import Setup
+from .setup import PromptSetup, Setup
 from .show import build_show
 
 # What the bench paints: colour, shape, position and background, each said plainly.
@@ -152,12 +152,9 @@ def paint(setup: Setup, prompt: str, size: tuple[int, int], seed: int, plan: Pla
     frame and `plan.frames` more at `plan.temperature`. Returns the finished frames (uint8 (H, W, 3))
     and the mean seconds per iteration."""
     s = replace(setup, generator=replace(setup.generator, width=size[0], height=size[1], seed=seed),
-                prompts=[replace(setup.prompts[0], text=prompt)] if setup.prompts else [],
+                prompts=[PromptSetup(text=prompt)],
                 params={**setup.params, "temperature": plan.temperature, "mode": "live", "prompt.select": 1,
                         "crossfade": 0.0, "show_iterations": False})
-    if not s.prompts:
-        from .setup import PromptSetup
-        s.prompts = [PromptSetup(text=prompt)]
     show = build_show(s)
     frames: list[np.ndarray] = []
     t0 = time.perf_counter()
@@ -175,7 +172,7 @@ def evaluate(setup: Setup, plan: Plan = Plan(), judge: Guide | None = None, prog
     judge = judge or load_judge()
     pool = POOL if set(plan.prompts) <= set(POOL) else tuple(dict.fromkeys(plan.prompts + POOL))
     pictures, per_size_cost = [], {}
-    last, truth, consistency, edges = [], [], [], []
+    last, last_feats, truth, consistency, edges = [], [], [], [], []
     second_seed = {}
     for w, h in plan.sizes:
         costs = []
@@ -188,12 +185,13 @@ def evaluate(setup: Setup, plan: Plan = Plan(), judge: Guide | None = None, prog
             consistency.append(100 * (feats[1:] * feats[:-1]).sum(1).mean().item())
             edges.append(edge_liveliness(frames))
             last.append(frames[-1])
+            last_feats.append(feats[-1])
             truth.append(pool.index(prompt))
             pictures.append({"prompt": prompt, "size": f"{w}x{h}", "consistency": consistency[-1],
                              "edges": edges[-1], "ms_per_iteration": 1000 * per_it})
         per_size_cost[f"{w}x{h}"] = 1000 * float(np.mean(costs))
     w, h = plan.sizes[0]
-    feats_last = torch.cat([judge_features(judge, p[None]) for p in last])
+    feats_last = torch.stack(last_feats)
     for extra in range(1, plan.seeds):
         for i, prompt in enumerate(plan.prompts):
             if progress:
@@ -239,6 +237,26 @@ def contact_sheet(frames: list[np.ndarray], columns: int = 6, height: int = 144)
     rows = [np.concatenate(tiles[i:i + columns] + [np.zeros_like(tiles[0])] * (columns - len(tiles[i:i + columns])), 1)
             for i in range(0, len(tiles), columns)]
     return np.concatenate(rows, 0)
+
+
+def report(setup_path: str, overrides: list[str], plan: Plan, judge: str = "builtin:judge", sheet: str = "",
+           details: bool = False) -> dict:
+    """What `vj eval` and `bench.quality` print: the setup with its overrides painted and measured,
+    as a JSON-ready dict (the summary; with `details`, every picture's figures too). `sheet`: also
+    write the last frames' contact sheet there (PNG). Progress goes to stderr. Raises SetupError or
+    ModelUnavailable with one sentence."""
+    import sys
+
+    from PIL import Image
+
+    result = evaluate(setup_with(setup_path, overrides), plan, load_judge(judge),
+                      progress=lambda s: print("painting", s, file=sys.stderr, flush=True))
+    if sheet:
+        Image.fromarray(contact_sheet(result["last_frames"])).save(sheet)
+    out = {"setup": setup_path, "overrides": overrides, **result["summary"]}
+    if details:
+        out["pictures"] = result["pictures"]
+    return out
 
 
 def setup_with(path: str, overrides: list[str]) -> Setup:
