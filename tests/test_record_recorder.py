@@ -200,7 +200,7 @@ def test_timeline_beside_the_video_has_a_header_and_every_change(ctx, tmp_path):
 
 
 def test_the_r_key_toggles_recording_and_the_hud_shows_the_drop_counter(tmp_path):
-    from vj.display.controls import press
+    from vj.display.keys import press
     from vj.display.hud import Status, describe
     show, recorder = make(tmp_path)
     press(show.store, "R")

@@ -24,18 +24,6 @@ class Service(Protocol):
     def stop(self) -> None: ...
 
 
-def app_tables() -> list[tuple[list, list]]:
-    """The vj rows of the parameter table, (specs, actions) per module, added to the engine's."""
-    tables: list[tuple[list, list]] = []
-    # Each module with live parameters adds one line here, e.g.:
-    # from .display import controls as display; tables.append((display.SPECS, display.ACTIONS))
-    from .display import controls as display; tables.append((display.SPECS, display.ACTIONS))
-    from .audio import controls as audio; tables.append((audio.SPECS, audio.ACTIONS))
-    from .record import controls as record; tables.append((record.SPECS, record.ACTIONS))
-    from .midi import controls as midi; tables.append((midi.SPECS, midi.ACTIONS))
-    return tables
-
-
 def build_services(show: Show) -> list[Service]:
     """The show's background parts, one line each."""
     services: list[Service] = []

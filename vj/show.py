@@ -13,6 +13,7 @@ from engine import FrameBus, Generator, GeneratorConfig, Guide, ModelUnavailable
 from engine.post import PostProcess, PostUnavailable, load_post
 
 from .setup import Setup, SetupError, apply_to_store
+from .tables import app_store
 
 log = logging.getLogger(__name__)
 
@@ -61,8 +62,6 @@ def load_post_process(setup: Setup, device: torch.device, warnings: list[str]) -
 def build_show(setup: Setup, store: ParamStore | None = None) -> Show:
     """Everything the engine needs, from one setup, on the whole parameter table (engine and app
     rows), so any setup loads the same way live, headless or in replay."""
-    from .tables import app_store  # vj.app imports this module
-
     store = store or app_store()
     apply_to_store(setup, store)
     if setup.generator.threads:

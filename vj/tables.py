@@ -1,12 +1,96 @@
-"""The live app's whole parameter table without a model: for docs, checks and offline tools."""
+"""The vj rows of the live parameter table, declared in one place below every vj module.
+
+The engine declares its rows (prompts, temperature, noise, ...) in engine/controls.py; the window,
+audio, recorder and MIDI rows are here, so that the show, the OSC address table, the docs and the
+offline tools all read one table and imports run one way (vj modules import this, never the other
+way round).
+"""
 from __future__ import annotations
 
 from engine import ParamStore, make_store
+from engine.params import Action, ParamSpec
+
+# -- the window: effects on the display clock, so they show within a display frame ----------------
+DISPLAY: list[ParamSpec] = [
+    ParamSpec("brightness", "float", 1.0, "master brightness (0: black, 1: as painted, 2: twice as bright)", lo=0, hi=2),
+    ParamSpec("blackout", "bool", False, "fade the output to black (and back when released)"),
+    ParamSpec("fade.time", "float", 1.0, "seconds a blackout takes to fade out or in (0: cut)", lo=0, hi=10),
+    ParamSpec("freeze", "bool", False, "hold the picture on screen while the generator goes on"),
+    ParamSpec("smoothing", "float", 0.5, "edge-preserving smoothing of the noisy frames (0: raw pixels)", lo=0, hi=1),
+    ParamSpec("flash", "float", 0.0, "white mixed over the picture (audio or a fader rides it)", lo=0, hi=1),
+    ParamSpec("zoom", "float", 0.0, "zoom into the picture (0: none, 1: twice as close)", lo=0, hi=1),
+    ParamSpec("hue", "float", 0.0, "hue rotation in turns (0.5: complementary colours)", lo=-1, hi=1),
+    ParamSpec("hit.decay", "float", 0.25, "seconds a flash.hit or zoom.hit takes to die away", lo=0.01, hi=5),
+    ParamSpec("fill", "bool", False, "fill the window (crop) instead of letterboxing the picture"),
+    ParamSpec("hud", "bool", False, "performer's overlay: rates, prompts, levels, warnings (not recorded)"),
+    ParamSpec("fullscreen", "bool", False, "window fullscreen on the setup's monitor"),
+]
+DISPLAY_ACTIONS: list[Action] = [
+    Action("flash.hit", "one white flash that dies away over hit.decay"),
+    Action("zoom.hit", "one zoom pulse that dies away over hit.decay"),
+    Action("quit", "end the show (asks again: trigger twice within 3 seconds)"),
+]
+
+# -- audio: read-only rows are the analysis (published at block rate, ~100 Hz); the rest are knobs --
+# Bands: bass 20-250 Hz, mid 250-4000 Hz, high 4000-16000 Hz (vj/audio/analysis.py).
+# Analysis outputs a route may use as its source, as named in [[audio.route]] source = "...".
+AUDIO_FEATURES = ("energy", "bass", "mid", "high", "onset")
+
+AUDIO: list[ParamSpec] = [
+    # published by the service (read-only)
+    ParamSpec("audio.energy", "float", 0.0, "overall loudness, auto-gained, 0..1 (drives the noise by default)",
+              lo=0, hi=1, readonly=True),
+    ParamSpec("audio.bass", "float", 0.0, "level of 20-250 Hz (kick, bass line), auto-gained, 0..1", lo=0, hi=1,
+              readonly=True),
+    ParamSpec("audio.mid", "float", 0.0, "level of 250-4000 Hz (voice, snare, most instruments), 0..1", lo=0, hi=1,
+              readonly=True),
+    ParamSpec("audio.high", "float", 0.0, "level of 4-16 kHz (hats, cymbals), auto-gained, 0..1", lo=0, hi=1,
+              readonly=True),
+    ParamSpec("audio.onset", "float", 0.0, "1 at each hit (onset), dying away over audio.release", lo=0, hi=1,
+              readonly=True),
+    ParamSpec("audio.onsets", "int", 0, "hits counted since the input opened", lo=0, hi=2**31 - 1, readonly=True),
+    ParamSpec("audio.db", "float", -120.0, "input level in dBFS (RMS after audio.gain; a full-scale sine is -3)",
+              lo=-120, hi=20, readonly=True),
+    ParamSpec("audio.active", "bool", False, "an audio input is running (false: no device, file ended)",
+              readonly=True),
+    # the performer's knobs
+    ParamSpec("audio.amount", "float", 1.0, "how much the music drives the picture: scales every audio route "
+              "(0: let go, base values return)", lo=0, hi=2),
+    ParamSpec("audio.noise.depth", "float", 1.0, "noise added at full energy (noise = base + offset + depth x energy)",
+              lo=0, hi=4),
+    ParamSpec("audio.noise.offset", "float", 0.0, "noise added while audio runs, whatever the energy", lo=-4, hi=4),
+    ParamSpec("audio.gain", "float", 0.0, "input trim in dB, before the analysis", lo=-24, hi=48),
+    ParamSpec("audio.auto_gain", "bool", True, "automatic gain: quiet rooms and loud clubs both reach full range"),
+    ParamSpec("audio.attack", "float", 5.0, "ms the levels take to rise (63% of a step)", lo=0, hi=1000),
+    ParamSpec("audio.release", "float", 200.0, "ms the levels and the hit pulse take to fall (to 37%)",
+              lo=0, hi=5000),
+    ParamSpec("audio.sensitivity", "float", 0.5, "onset sensitivity: 1 finds every rise, 0 only big hits",
+              lo=0, hi=1),
+]
+
+# -- the recorder: `record` is an ordinary parameter, so key, OSC, MIDI and --record act alike ------
+RECORD: list[ParamSpec] = [
+    ParamSpec("record", "bool", False, "record the output (picture as shown, sound, control timeline) to disk"),
+    ParamSpec("record.dropped", "int", 0, "pictures of this recording dropped because the encoder fell behind",
+              lo=0, hi=2**31 - 1, readonly=True),
+    ParamSpec("record.error", "str", "", "why the last recording stopped on its own (empty: it did not)",
+              max_len=1000, readonly=True),
+]
+
+# -- MIDI --------------------------------------------------------------------------------------------
+MIDI: list[ParamSpec] = [
+    ParamSpec("learn", "str", "", "MIDI learn: name a parameter or action, move a control, it is mapped and saved "
+              "to the setup (empty: cancel)", max_len=64),
+]
+
+
+def app_tables() -> list[tuple[list[ParamSpec], list[Action]]]:
+    """The vj rows, (specs, actions) per part, added to the engine's in this order."""
+    return [(DISPLAY, DISPLAY_ACTIONS), (AUDIO, []), (RECORD, []), (MIDI, [])]
 
 
 def app_store() -> ParamStore:
-    """A store with the engine's rows and every vj row listed in vj/app.py app_tables()."""
-    from .app import app_tables
+    """A store with the engine's rows and every vj row: the live show's whole parameter table."""
     store = make_store()
     for specs, actions in app_tables():
         store.add(specs, actions)

@@ -28,7 +28,7 @@ import torch
 import torch.nn.functional as F
 
 from . import world
-from .train import MEAN, STD, augment
+from .views import MEAN, STD, augment
 
 WEIGHTS = Path(__file__).parent / "weights"
 

@@ -27,7 +27,7 @@ from ..models import load_guide
 from ..parametrization import make_parametrization
 from ..post import WEIGHTS, UNet, save_post
 from . import world
-from .train import views
+from .views import views
 
 log = logging.getLogger(__name__)
 

@@ -5,7 +5,6 @@ number parameter (energy -> noise by default).
     source.py      where blocks come from: DeviceSource (sounddevice), FileSource (PyAV, real time)
     analysis.py    pure numpy: levels, bands, onsets, envelope, automatic gain (tested without devices)
     modulation.py  routes: feature -> parameter through store.modulate (base values never written)
-    controls.py    the audio rows of the live parameter table
     service.py     AudioInput: the thread tying them together; add_listener() is the recorder's tap
 """
 from .analysis import BANDS, AnalysisConfig, Analyzer, Envelope, Features

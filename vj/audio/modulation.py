@@ -22,7 +22,7 @@ from engine.params import ParamStore, Snapshot
 
 from ..setup import SetupError
 from .analysis import Features
-from .controls import FEATURES
+from ..tables import AUDIO_FEATURES as FEATURES
 
 CURVES: dict[str, Callable[[float], float]] = {
     "linear": lambda x: x,

@@ -1,6 +1,6 @@
 """The live window: GLFW + ModernGL, the display clock, shaders from shaders/, effects, HUD.
 
-    controls.py   the display's parameter rows, actions and keys
+    keys.py       the keys: key -> parameter or action
     window.py     GLFW window, monitors, fullscreen, keys -> store
     glsl.py       shader files -> programs, errors with file and line
     effects.py    cross-fade timing and live effects on the display clock (no GL)

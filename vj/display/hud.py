@@ -19,7 +19,7 @@ from PIL import Image, ImageDraw, ImageFont
 from engine.bus import Frame
 from engine.params import Snapshot
 
-from .controls import KEY_HELP
+from .keys import KEY_HELP
 from .glsl import SHADER_DIR, load_program
 
 FIRST, LAST = 32, 126      # printable ASCII; anything else is drawn as '?'

@@ -28,7 +28,7 @@ from engine.generator import Rate
 
 from ..show import Show
 from .clock import Clock, LiveClock
-from .controls import press
+from .keys import press
 from .effects import Effects
 from .hud import RED, Status, TextLayer, describe
 from .renderer import Renderer

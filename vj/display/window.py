@@ -14,7 +14,7 @@ from typing import Callable
 import glfw
 import moderngl
 
-from .controls import KEYS
+from .keys import KEYS
 
 log = logging.getLogger(__name__)
 

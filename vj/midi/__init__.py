@@ -4,7 +4,6 @@ curves.py    response curves (linear, square, sqrt, exp, log) and their inverses
 mapping.py   [[midi.map]] rows -> bindings (faders with soft takeover, triggers, toggles, ...)
 learn.py     MIDI learn: a moved control becomes a row saved into the setup file (tomlkit)
 service.py   the input service: port watched by name, reopened when replugged, one input path
-controls.py  the `learn` parameter row
 """
 from .service import MidiInput
 

@@ -9,7 +9,6 @@
     recorder.py   the service: takes start and stop with the `record` parameter
     replay.py     `vj render --replay`: the set re-rendered offline from its timeline
 """
-from .controls import ACTIONS, SPECS
 from .recorder import Recorder
 
-__all__ = ["ACTIONS", "Recorder", "SPECS"]
+__all__ = ["Recorder"]
