@@ -25,7 +25,8 @@ import time
 import numpy as np
 
 from engine import make_store
-from vj.audio import AnalysisConfig, Analyzer, AudioInput, AudioSource, controls
+from vj.audio import AnalysisConfig, Analyzer, AudioInput, AudioSource
+from vj.tables import AUDIO
 from vj.audio.modulation import NOISE_ROUTE
 
 
@@ -107,7 +108,7 @@ def input_to_parameter(sr: int, block_ms: float, seconds: float) -> dict:
         starts.append(s)
 
     store = make_store()
-    store.add(controls.SPECS, controls.ACTIONS)
+    store.add(AUDIO, [])
     device = SimulatedDevice(signal, sr, block_ms)
     events: list[tuple[float, str, float]] = []
     store.subscribe(lambda c: events.append((time.perf_counter(), c.name, c.value))

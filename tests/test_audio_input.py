@@ -16,7 +16,8 @@ import sounddevice as sd
 
 from engine import make_store
 from tests import media
-from vj.audio import AudioInput, FileSource, controls
+from vj.audio import AudioInput, FileSource
+from vj.tables import AUDIO
 from vj.audio.source import AudioUnavailable, device_lines, find_input
 from vj.setup import parse_setup
 
@@ -25,7 +26,7 @@ SR = 48000
 
 def audio_store():
     store = make_store()
-    store.add(controls.SPECS, controls.ACTIONS)
+    store.add(AUDIO, [])
     return store
 
 

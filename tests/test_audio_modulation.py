@@ -9,7 +9,8 @@ import pytest
 from engine import make_store
 from tests.conftest import small_setup
 from tests.test_audio_input import write_wav
-from vj.audio import AudioInput, Features, controls
+from vj.audio import AudioInput, Features
+from vj.tables import AUDIO
 from vj.audio.modulation import NOISE_ROUTE, Router, build_routes
 from vj.setup import SETUPS_DIR, SetupError, apply_to_store, load_setup, parse_setup
 from vj.show import build_show
@@ -21,7 +22,7 @@ DISPLAY_LIKE = [  # a stand-in for the display's rows, so these tests do not nee
 
 def store_with_audio():
     store = make_store()
-    store.add(controls.SPECS, controls.ACTIONS)
+    store.add(AUDIO, [])
     store.add(DISPLAY_LIKE)
     return store
 

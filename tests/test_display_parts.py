@@ -9,7 +9,8 @@ import pytest
 from engine import make_store
 from engine.bus import Frame
 from engine.params import ParamSpec
-from vj.display import controls
+from vj.display import keys
+from vj.tables import DISPLAY, DISPLAY_ACTIONS
 from vj.display.clock import FixedStepClock, LiveClock
 from vj.display.effects import MAX_INTERVAL, CrossFadeTimer, Effects, fit
 from vj.display.hud import FontAtlas, Status, describe
@@ -18,25 +19,25 @@ from vj.display.renderer import hue_matrix
 
 def store():
     s = make_store()
-    s.add(controls.SPECS, controls.ACTIONS)
+    s.add(DISPLAY, DISPLAY_ACTIONS)
     return s
 
 
 def test_every_key_names_a_known_row_and_toggles_steps_and_fires():
     s = store()
-    for key, (what, name, *_) in controls.KEYS.items():
+    for key, (what, name, *_) in keys.KEYS.items():
         known = name in s.actions if what == "action" else name in s.specs
         assert known or name == "record", (key, name)   # `record` belongs to the recorder's table
-    assert controls.press(s, "B") and s.get("blackout")
-    assert controls.press(s, "B") and not s.get("blackout")
+    assert keys.press(s, "B") and s.get("blackout")
+    assert keys.press(s, "B") and not s.get("blackout")
     for _ in range(15):
-        controls.press(s, "UP")
+        keys.press(s, "UP")
     assert s.get("brightness") == 2.0                   # stepped, then clamped to the range
     fired = []
     s.on_action("quit", lambda: fired.append(1))
-    controls.press(s, "ESCAPE")
+    keys.press(s, "ESCAPE")
     assert fired == [1]
-    assert not controls.press(s, "NOT_A_KEY")
+    assert not keys.press(s, "NOT_A_KEY")
 
 
 def test_crossfade_lasts_the_median_gap_between_frames():
