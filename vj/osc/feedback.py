@@ -1,9 +1,9 @@
 """OSC feedback: every changed value echoed to the control surfaces, so they show the truth.
 
 The store calls `_on_change` in the writer's thread (OSC, MIDI, keys, audio); it only marks the
-parameter as pending and wakes the sender thread, so a writer never waits on the network. The
-sender sends each pending parameter to its addresses (plain and /unit) at most `rate` times a
-second per address, reading the value when it sends: the latest value wins. `/vj/sync` and `?`
+parameter as pending in a Throttle (vj/throttle.py, shared with MIDI LEDs and the browser), so a
+writer never waits on the network. Each pending parameter goes to its addresses (plain and /unit)
+at most `rate` times a second per address, read when it is sent: the latest value wins. `/vj/sync` and `?`
 queries are answered at once, to the asking client only.
 
 Destinations: every client that sent us an accepted message (its IP, the setup's feedback port),
@@ -12,11 +12,9 @@ the most recent `max_clients` of them, plus the hosts the setup names.
 from __future__ import annotations
 
 import logging
-import math
 import re
 import socket
 import threading
-import time
 from collections import OrderedDict
 from typing import Any, Iterable
 
@@ -25,6 +23,7 @@ from pythonosc.osc_message_builder import OscMessageBuilder
 from engine.params import Change, ParamStore
 
 from ..ratelog import RateLimitedLog
+from ..throttle import Throttle
 from .addresses import ACTIVE, ACTIVE_KIND, PARAM, UNIT_PARAM, Route
 from .values import outgoing
 
@@ -38,7 +37,6 @@ class Feedback:
     def __init__(self, store: ParamStore, routes: dict[str, Route], port: int,
                  hosts: Iterable[tuple[str, int]] = (), rate: float = 30.0, max_clients: int = 16) -> None:
         self.store, self.port, self.max_clients = store, port, max_clients
-        self.interval = 1.0 / rate
         self._routes = routes
         self._addresses: dict[str, list[str]] = {}          # pending-key -> its addresses
         for r in routes.values():
@@ -48,14 +46,10 @@ class Feedback:
                 self._addresses[_ACTIVE] = [r.address]
         self._fixed = list(dict.fromkeys(hosts))
         self._clients: OrderedDict[tuple[str, int], None] = OrderedDict()
-        self._pending: dict[str, None] = {}                  # ordered set of pending-keys
-        self._last: dict[str, float] = {}
-        self._deadline = math.inf                            # when the sender next wakes by itself
         self._replies: list[tuple[tuple[str, int], list[str]]] = []
         self._lock = threading.Lock()
-        self._wake = threading.Event()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._throttle = Throttle(self._deliver, rate, "osc-feedback")
+        self.interval = self._throttle.interval
         self._sock: socket.socket | None = None
         self.sent = 0
         self.errors = RateLimitedLog(log, interval=10.0)
@@ -63,26 +57,11 @@ class Feedback:
 
     # -- writers' side (any thread; must stay quick) ---------------------------------------------
     def _on_change(self, change: Change) -> None:
-        if change.name not in self._addresses or self._stop.is_set():
+        if change.name not in self._addresses or self._throttle.stopped:
             return                                          # actions carry no value to echo
-        with self._lock:
-            wake = self._mark(change.name)
-            if _ACTIVE in self._addresses and _PROMPT_TEXT.match(change.name):
-                wake = self._mark(_ACTIVE) or wake
-        if wake:
-            self._wake.set()
-
-    def _mark(self, key: str) -> bool:
-        """Mark `key` pending (lock held); True when the sender must wake earlier than it planned.
-        A fader dragged at 1000 messages a second then wakes the sender 30 times a second, not 1000."""
-        if key in self._pending:
-            return False
-        self._pending[key] = None
-        due = self._last.get(key, -math.inf) + self.interval
-        if due < self._deadline:
-            self._deadline = due
-            return True
-        return False
+        self._throttle.mark(change.name)
+        if _ACTIVE in self._addresses and _PROMPT_TEXT.match(change.name):
+            self._throttle.mark(_ACTIVE)
 
     def add_client(self, host: str) -> None:
         """Remember a client that sent us something; it gets feedback from now on."""
@@ -107,7 +86,7 @@ class Feedback:
     def _reply(self, host: str, addresses: list[str]) -> None:
         with self._lock:
             self._replies.append(((host, self.port), addresses))
-        self._wake.set()
+        self._throttle.poke()
 
     @property
     def targets(self) -> list[tuple[str, int]]:
@@ -115,51 +94,30 @@ class Feedback:
             return list(dict.fromkeys([*self._fixed, *self._clients]))
 
     # -- sender thread -----------------------------------------------------------------------------
+    @property
+    def _thread(self) -> threading.Thread | None:
+        return self._throttle._thread
+
     def start(self) -> None:
         self._sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._run, name="osc-feedback", daemon=True)
-        self._thread.start()
+        self._throttle.start()
 
     def stop(self) -> None:
-        self._stop.set()
-        self._wake.set()
-        if self._thread is not None:
-            self._thread.join(2.0)
+        self._throttle.stop()
         if self._sock is not None:
             self._sock.close()
 
-    def _run(self) -> None:
-        wait: float | None = None
-        while not self._stop.is_set():
-            self._wake.wait(wait)
-            self._wake.clear()
-            try:
-                wait = self._send_due()
-            except Exception:  # a broken value must not end feedback for the whole show
-                self.errors("bug", "OSC feedback failed; it carries on", exc_info=True)
-                wait = self.interval
-
-    def _send_due(self) -> float | None:
-        """Send replies and every pending key whose address may send again; return the wait until
-        the next one may (None: nothing pending)."""
-        now = time.monotonic()
+    def _deliver(self, due: list[str]) -> None:
+        """Send the replies asked for, then every due key's addresses to every client."""
         with self._lock:
             replies, self._replies = self._replies, []
-            due = [k for k in self._pending if now - self._last.get(k, -math.inf) >= self.interval]
-            for k in due:
-                del self._pending[k]
-                self._last[k] = now
-            wait = min((self._last[k] + self.interval - now for k in self._pending), default=None)
-            self._deadline = math.inf if wait is None else now + wait
-            targets = list(dict.fromkeys([*self._fixed, *self._clients]))
         for target, addresses in replies:
             for address in addresses:
                 self._send(self._datagram(address), [target])
+        targets = self.targets
         for key in due:
             for address in self._addresses[key]:
                 self._send(self._datagram(address), targets)
-        return None if wait is None else max(0.0, wait)
 
     def _datagram(self, address: str) -> bytes:
         route = self._routes[address]
