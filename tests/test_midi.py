@@ -59,6 +59,9 @@ class FakeBackend:
     def close(self) -> None:
         self.callback = None
 
+    def output_names(self) -> list[str]:
+        return []
+
 
 # -- curves and mapping ------------------------------------------------------------------------------
 

@@ -104,6 +104,7 @@ class OscSetup:  # owned by vj/osc/
 
 
 MIDI_CURVES = ("linear", "square", "sqrt", "exp", "log")  # defined in vj/midi/curves.py
+MIDI_ENCODERS = ("absolute", "offset64", "twos")          # defined in vj/midi/mapping.py
 
 
 @dataclass
@@ -118,6 +119,12 @@ class MidiMap:  # one [[midi.map]] row, owned by vj/midi/
     hi: float | None = opt(None, "value at the top of the control's travel (default: the parameter's maximum)")
     curve: str = opt("linear", "how the travel maps onto lo..hi", choices=MIDI_CURVES)
     hold: bool = opt(False, "on/off parameters: on while held (default: each press toggles)")
+    encoder: str = opt("absolute", "what the CC sends: absolute (0..127 is the travel), offset64 (relative: 65 is one "
+                       "detent up, 63 one down) or twos (relative, two's complement: 1 up, 127 down)",
+                       choices=MIDI_ENCODERS)
+    step: float | None = opt(None, "relative encoders: change per detent in the parameter's units "
+                             "(default: 1/100 of lo..hi; 1 for whole numbers)")
+    lsb: int = opt(-1, "14-bit CC: the CC number of the low 7 bits (usually cc + 32; -1: 7-bit)", -1, 127)
 
 
 @dataclass
@@ -126,6 +133,11 @@ class MidiSetup:  # owned by vj/midi/
     channel: int = opt(0, "MIDI channel 1..16 the controller sends on (0: any)", 0, 16)
     takeover: bool = opt(True, "soft takeover: a knob changes nothing until it passes through the current value")
     map: list[MidiMap] = opt([], "controls: CCs and notes mapped to parameters and actions")
+    output: str = opt("", "output port name substring for LEDs and motor faders (empty: the port named like device)")
+    feedback: bool = opt(True, "light the controller: pads and buttons show their state, faders and rings their value")
+    feedback_rate: float = opt(30.0, "most LED messages per second per parameter; the latest value wins", 1, 1000)
+    on: int = opt(127, "note velocity or CC value of a lit LED (APC mini: 1 green, 3 red, 5 yellow)", 0, 127)
+    off: int = opt(0, "note velocity or CC value of a dark LED", 0, 127)
 
 
 @dataclass

@@ -5,9 +5,16 @@ A row becomes one binding:
   whose position does not match the current value changes nothing until it passes through it);
 - `Trigger`: a press fires an action (next, reseed, ...);
 - `SetValue`: a press sets a parameter to a value (a pad selects prompt slot 3);
-- `Toggle` / `Hold`: a press flips an on/off parameter, or holds it on while held.
+- `Toggle` / `Hold`: a press flips an on/off parameter, or holds it on while held;
+- `Encoder`: a relative encoder nudges a parameter by `step` per detent, in either encoding real
+  controllers use: offset-64 (65 = one detent up, 63 = one down; Akai, Arturia "relative 1") or
+  two's complement (1 = up, 127 = down; Behringer, Novation "relative 2"). It never jumps, so it
+  needs no soft takeover.
+A Fader with `lsb` reads a 14-bit CC pair: the MSB on `cc`, then the LSB on `lsb` (MIDI 1.0: an MSB
+alone means LSB 0), 16384 steps instead of 128.
 A press is a note-on with velocity > 0, or a CC rising to 64 or more (factory buttons of the
 nanoKONTROL2 send CC 127 on press and 0 on release).
+`shown(store)` says what the control's LED, motor fader or ring should show now (vj/midi/leds.py).
 """
 from __future__ import annotations
 
@@ -41,6 +48,14 @@ class Binding:
     def listens(self, kind: str, number: int, channel: int) -> bool:
         return self.kind == kind and self.number == number and self.channel in (None, channel)
 
+    def control(self, number: int, value: int, store: ParamStore) -> None:
+        """A CC `number` with `value` 0..127 that this binding listens to."""
+        self.cc(value, store)
+
+    def shown(self, store: ParamStore) -> bool | float | None:
+        """What the controller should show: lit (bool), a position 0..1 (float) or nothing (None)."""
+        return None
+
     def cc(self, value: int, store: ParamStore) -> None:
         """A CC value 0..127; buttons see presses and releases."""
         down = value >= PRESS
@@ -67,8 +82,26 @@ class Fader(Binding):
     hi: float = 1.0
     curve: str = "linear"
     takeover: bool = True
+    lsb: int = -1                                              # 14-bit: CC number of the low 7 bits
+    _msb: int = field(default=0, init=False)
     _last: float | None = field(default=None, init=False)      # previous travel position
     _written: Any = field(default=None, init=False)            # what we last wrote (we are in control)
+
+    def listens(self, kind: str, number: int, channel: int) -> bool:
+        return (self.kind == kind and number in (self.number, self.lsb) and number >= 0
+                and self.channel in (None, channel))
+
+    def control(self, number: int, value: int, store: ParamStore) -> None:
+        if self.lsb < 0:
+            self.cc(value, store)
+        elif number == self.number:
+            self._msb = value
+            self.move((value << 7) / 16383.0, store)
+        else:
+            self.move(((self._msb << 7) | value) / 16383.0, store)
+
+    def shown(self, store: ParamStore) -> float:
+        return min(1.0, max(0.0, self.travel_of(store.base(self.target))))
 
     def value_at(self, travel: float) -> Any:
         s = self.spec
@@ -89,7 +122,10 @@ class Fader(Binding):
         self._last = value / 127.0
 
     def cc(self, value: int, store: ParamStore) -> None:
-        travel = value / 127.0
+        self.move(value / 127.0, store)
+
+    def move(self, travel: float, store: ParamStore) -> None:
+        """The control is at `travel` (0..1) of its way."""
         current = store.base(self.target)
         last, self._last = self._last, travel
         target = self.value_at(travel)
@@ -112,6 +148,37 @@ class Fader(Binding):
         return last is not None and min(last, travel) <= here <= max(last, travel)
 
 
+ENCODERS = ("absolute", "offset64", "twos")
+
+
+def detents(encoding: str, value: int) -> int:
+    """Detents turned in one relative-encoder message: offset64 sends 64 + n, twos sends n mod 128."""
+    if encoding == "offset64":
+        return value - 64
+    return value - 128 if value >= 64 else value
+
+
+@dataclass
+class Encoder(Binding):
+    spec: ParamSpec = None
+    lo: float = 0.0
+    hi: float = 1.0
+    step: float = 0.01
+    encoding: str = "offset64"
+
+    def cc(self, value: int, store: ParamStore) -> None:
+        n = detents(self.encoding, value)
+        if n == 0:
+            return
+        v = float(store.base(self.target)) + n * self.step
+        v = min(max(v, min(self.lo, self.hi)), max(self.lo, self.hi))
+        store.set(self.target, self.spec.clamp(round(v) if self.spec.kind == "int" else v), SOURCE)
+
+    def shown(self, store: ParamStore) -> float:
+        span = self.hi - self.lo
+        return min(1.0, max(0.0, (float(store.base(self.target)) - self.lo) / span)) if span else 0.0
+
+
 @dataclass
 class Trigger(Binding):
     def press(self, store: ParamStore) -> None:
@@ -125,15 +192,21 @@ class SetValue(Binding):
     def press(self, store: ParamStore) -> None:
         store.set(self.target, self.value, SOURCE)
 
+    def shown(self, store: ParamStore) -> bool:
+        return store.base(self.target) == self.value
+
 
 @dataclass
 class Toggle(Binding):
     def press(self, store: ParamStore) -> None:
         store.set(self.target, not store.base(self.target), SOURCE)
 
+    def shown(self, store: ParamStore) -> bool:
+        return bool(store.base(self.target))
+
 
 @dataclass
-class Hold(Binding):
+class Hold(Toggle):
     def press(self, store: ParamStore) -> None:
         store.set(self.target, True, SOURCE)
 
@@ -161,7 +234,7 @@ class Mapper:
             if b.listens(kind, number, msg.channel):
                 hit = True
                 if kind == "cc":
-                    b.cc(value, store)
+                    b.control(number, value, store)
                 elif value > 0:
                     b.press(store)
                 else:
@@ -202,6 +275,12 @@ def binding(row: MidiMap, store: ParamStore, midi: MidiSetup, label: str, where:
         raise bad("param", f"{row.param} cannot be driven by MIDI ({'read-only' if spec.readonly else 'text'})")
     if row.hold and spec.kind != "bool":
         raise bad("hold", f"only applies to on/off parameters; {row.param} is {spec.describe()}")
+    relative = row.encoder != "absolute"
+    if relative and (kind != "cc" or not spec.numeric or row.value is not None):
+        raise bad("encoder", f"{row.encoder} needs a CC row on a number parameter without value; {row.param} is "
+                             f"{spec.describe()}")
+    if row.lsb >= 0 and (kind != "cc" or relative or not spec.numeric or row.lsb == row.cc):
+        raise bad("lsb", "needs an absolute CC row on a number parameter, on another CC than cc (usually cc + 32)")
     if row.value is not None:
         value = _coerce(spec, row.value)
         ok, why = spec.check(value)
@@ -218,8 +297,13 @@ def binding(row: MidiMap, store: ParamStore, midi: MidiSetup, label: str, where:
         for key, v in (("lo", lo), ("hi", hi)):
             if not spec.lo <= v <= spec.hi:
                 raise bad(key, f"must be inside {row.param}'s range {spec.lo:g}..{spec.hi:g}, got {v!r}")
+    if relative:
+        step = row.step if row.step is not None else (1 if spec.kind == "int" else (hi - lo) / 100)
+        if not step > 0:
+            raise bad("step", f"must be above 0 (the change per detent), got {row.step!r}")
+        return Encoder(target=row.param, spec=spec, lo=lo, hi=hi, step=step, encoding=row.encoder, **common)
     return Fader(target=row.param, spec=spec, lo=lo or 0.0, hi=hi if hi is not None else 1.0,
-                 curve=row.curve, takeover=midi.takeover, **common)
+                 curve=row.curve, takeover=midi.takeover, lsb=row.lsb, **common)
 
 
 def _coerce(spec: ParamSpec, value: float) -> Any:

@@ -1,4 +1,4 @@
-"""The MIDI input service: a controller's port, watched, mapped onto the parameter store.
+"""The MIDI service: a controller's ports, watched, mapped onto the parameter store and lit from it.
 
 One path for every message: the port's callback (rtmidi's thread) and the tests both call
 `receive()`, which only queues the message; the worker thread drains the queue through
@@ -6,6 +6,9 @@ One path for every message: the port's callback (rtmidi's thread) and the tests 
 port names every couple of seconds: the device is opened when it appears, and an unplugged one is
 closed and reopened when it comes back. A missing device is one sentence in the log; the show
 goes on without it.
+
+When the input opens, so does the output port of the same name (or `[midi] output`): the state
+lights the controller through vj/midi/leds.py. A controller without an output just stays dark.
 
 MIDI learn is armed through the `learn` parameter (`/vj/learn "temperature"` from OSC, a key, or
 `vj midi-learn`): the next control moved is mapped to it and saved to the setup file.
@@ -23,6 +26,7 @@ import mido
 from engine.params import Change, ParamStore
 
 from ..setup import MidiMap, MidiSetup, Setup
+from .leds import Leds
 from .learn import CannotLearn, learnable, learned_row, save_row
 from .mapping import SOURCE, binding, compile_map
 
@@ -36,6 +40,8 @@ LEARN = "learn"        # the parameter that arms MIDI learn (vj/midi/controls.py
 class Backend(Protocol):
     def names(self) -> list[str]: ...
     def open(self, name: str, callback) -> Any: ...
+    def output_names(self) -> list[str]: ...
+    def open_output(self, name: str) -> Any: ...
 
 
 class MidoBackend:
@@ -46,6 +52,12 @@ class MidoBackend:
 
     def open(self, name: str, callback) -> Any:
         return mido.open_input(name, callback=callback)
+
+    def output_names(self) -> list[str]:
+        return mido.get_output_names()
+
+    def open_output(self, name: str) -> Any:
+        return mido.open_output(name)
 
 
 def find_port(device: str, names: list[str]) -> str | None:
@@ -85,6 +97,8 @@ class MidiInput:
         self._queue: queue.Queue = queue.Queue(maxsize=1024)
         self._port: Any = None
         self._port_name: str | None = None
+        self._output: Any = None
+        self.leds = Leds(store, self.mapper, midi) if midi.feedback else None
         self._said: str | None = None          # the last state logged, so each is said once
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
@@ -101,6 +115,8 @@ class MidiInput:
             log.info("MIDI is off: the setup names no [midi] device")
             return
         self._stop.clear()
+        if self.leds:
+            self.leds.start()
         for target, name in ((self._work, "midi-worker"), (self._watch, "midi-watch")):
             t = threading.Thread(target=target, name=name, daemon=True)
             t.start()
@@ -116,6 +132,8 @@ class MidiInput:
             t.join(2.0)
         self._threads.clear()
         self._close()
+        if self.leds:
+            self.leds.stop()
         self._set_status("off")
 
     # -- the one input path ----------------------------------------------------------------------
@@ -265,7 +283,27 @@ class MidiInput:
         self._set_status("open")
         self._said = None
         log.info("MIDI: listening to %r (%d mapped controls)", name, len(self.mapper.bindings))
+        self._open_output()
         return self.poll_s
+
+    def _open_output(self) -> None:
+        """The LEDs' port, named like the input unless the setup names one; missing: a log line, dark."""
+        if not self.leds:
+            return
+        wanted = self.midi.output or self.midi.device
+        try:
+            names = list(self.backend.output_names())
+            name = find_port(wanted, names)
+            if name is None:
+                log.info("MIDI: no output port named like %r (outputs: %s); the controller's LEDs stay dark. "
+                         "Set [midi] output to light them.", wanted, ", ".join(map(repr, names)) or "none")
+                return
+            self._output = self.backend.open_output(name)
+        except Exception as e:
+            log.warning("MIDI output %r could not be opened (%s); the controller's LEDs stay dark.", wanted, e)
+            return
+        self.leds.attach(self._output)
+        log.info("MIDI: lighting %r", name)
 
     def _set_status(self, status: str) -> None:
         self.status = status
@@ -286,6 +324,14 @@ class MidiInput:
             log.warning(msg, *args)
 
     def _close(self) -> None:
+        if self.leds:
+            self.leds.attach(None)
+        output, self._output = self._output, None
+        if output is not None:
+            try:
+                output.close()
+            except Exception:
+                log.debug("closing MIDI output failed", exc_info=True)
         port, self._port = self._port, None
         if port is not None:
             try:
