@@ -25,9 +25,10 @@ from engine.params import ParamStore
 
 from ..ratelog import RateLimitedLog
 from ..setup import OscSetup, Setup, SetupError
-from .addresses import ACTION, ACTIVE_KIND, PARAM, SYNC_KIND, UNIT_PARAM, Route, build_routes
+from .addresses import ACTION, SYNC_KIND, Route, build_routes
 from .feedback import Feedback, parse_host
-from .values import QUERY, Refused, is_number, to_unit, to_value
+from .values import QUERY, Refused
+from .write import write
 
 log = logging.getLogger(__name__)
 
@@ -243,30 +244,11 @@ class OscServer:
             if self.feedback:
                 self.feedback.sync(host)
             return
-        if kind == ACTION:
-            if len(args) > 1 or (args and not (is_number(args[0]) or isinstance(args[0], bool))):
-                raise Refused(f"{name}: an action takes nothing or one number, got {_short(args)}")
-            if not args or args[0]:                      # 0 / F is a button's release
-                self.store.trigger(name, "osc")
-            return
-        if args == [QUERY]:
+        if args == [QUERY] and kind != ACTION:
             if self.feedback:
                 self.feedback.query(host, route.address)
             return
-        if len(args) != 1:
-            raise Refused(f"{route.address} takes one value, got {len(args)}")
-        spec = self.store.specs[name] if kind != ACTIVE_KIND else None
-        if spec is None or spec.readonly:
-            raise Refused(f"{route.address} is read-only; send '?' to ask for its value")
-        current = self.store.base(name)
-        if kind == PARAM:
-            ok = self.store.set(name, to_value(spec, args[0], current), "osc")
-        elif kind == UNIT_PARAM:
-            ok = self.store.set_unit(name, to_unit(spec, args[0], current), "osc")
-        else:
-            raise Refused(f"{route.address} cannot be written")
-        if not ok:
-            raise Refused(f"{name} refused by the parameter store")
+        write(self.store, route, args, "osc")
 
     def _junk(self, client: tuple) -> None:
         self.packets += 1
