@@ -4,9 +4,9 @@ Data flows one way: controls (OSC, MIDI, keys, audio) write the ParamStore; the 
 reads it and publishes frames to the bus; the window (main thread, GLFW requires it) reads the
 newest frame and the store, renders, and hands pixels to the recorder.
 
-Services are the parts with their own threads or devices (OSC server, MIDI input, audio input,
-recorder). Each has `start()` and `stop()`, is built from the setup and the store, and must never
-raise into the show: failures are logged with one clear sentence and retried in the background.
+Services are the parts with their own threads or devices (OSC server, MIDI, the control page,
+audio input, recorder). Each has `start()` and `stop()`, is built from the setup and the store, and
+must never raise into the show: failures are logged with one clear sentence and retried in the background.
 """
 from __future__ import annotations
 
@@ -29,6 +29,7 @@ def build_services(show: Show) -> list[Service]:
     services: list[Service] = []
     from .osc import OscServer; services.append(OscServer.from_setup(show.setup, show.store, show.warnings))
     from .midi import MidiInput; services.append(MidiInput.from_setup(show.setup, show.store, warnings=show.warnings))
+    from .web import WebServer; services.append(WebServer.from_setup(show.setup, show.store, show.bus, show.warnings))
     from .audio import AudioInput; services.append(AudioInput.from_setup(show.setup, show.store, show.warnings))
     from .record import Recorder; services.append(Recorder.for_show(show, services))  # after audio: taps it
     return services

@@ -103,6 +103,17 @@ class OscSetup:  # owned by vj/osc/
     feedback_rate: float = opt(30.0, "most echoes per second per address; the latest value wins", 1, 1000)
 
 
+@dataclass
+class WebSetup:  # owned by vj/web/
+    enabled: bool = opt(True, "serve the control page and OSCQuery (http://HOST:port/ in any browser)")
+    listen: str = opt("", "address the page listens on (empty: the same as [osc] listen; 127.0.0.1: this machine only)")
+    port: int = opt(8080, "TCP port of the control page, OSCQuery and its WebSocket (0: any free port)", 0, 65535)
+    token: str = opt("", "access token every request must carry (?token=... in the page's address); empty: none")
+    advertise: bool = opt(True, "announce OSCQuery and OSC by zeroconf (_oscjson._tcp, _osc._udp) so surfaces find us")
+    rate: float = opt(30.0, "most value updates per second per parameter to each page; the latest value wins", 1, 1000)
+    preview_fps: float = opt(4.0, "how often the page's preview picture refreshes (0: no preview)", 0, 30)
+
+
 MIDI_CURVES = ("linear", "square", "sqrt", "exp", "log")  # defined in vj/midi/curves.py
 MIDI_ENCODERS = ("absolute", "offset64", "twos")          # defined in vj/midi/mapping.py
 
@@ -184,6 +195,7 @@ class Setup:
     display: DisplaySetup = field(default_factory=DisplaySetup)
     osc: OscSetup = field(default_factory=OscSetup)
     midi: MidiSetup = field(default_factory=MidiSetup)
+    web: WebSetup = field(default_factory=WebSetup)
     audio: AudioSetup = field(default_factory=AudioSetup)
     record: RecordSetup = field(default_factory=RecordSetup)
     path: Path | None = None
