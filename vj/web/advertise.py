@@ -11,7 +11,7 @@ import socket
 import threading
 
 import ifaddr
-from zeroconf import ServiceInfo, Zeroconf
+from zeroconf import Error as ZeroconfError, ServiceInfo, Zeroconf
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +34,7 @@ class Advertiser:
     def __init__(self, name: str, listen: str, http_port: int, osc_port: int | None) -> None:
         self.name, self.listen, self.http_port, self.osc_port = name, listen, http_port, osc_port
         self.infos: list[ServiceInfo] = []
+        self.error: Exception | None = None           # why the announcement failed, if it did
         self._zc: Zeroconf | None = None
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
@@ -46,16 +47,18 @@ class Advertiser:
         addresses = host_addresses(self.listen)
         server = f"{socket.gethostname().split('.')[0]}.local."
         services = [(OSCQUERY_TYPE, self.http_port)] + ([(OSC_TYPE, self.osc_port)] if self.osc_port else [])
+        only = {} if self.listen in ("", "0.0.0.0") else {"interfaces": addresses}
         try:
             with self._lock:
-                self._zc = Zeroconf(interfaces=addresses if self.listen not in ("", "0.0.0.0") else None)
+                self._zc = Zeroconf(**only)
             for kind, port in services:
                 info = ServiceInfo(kind, f"{self.name}.{kind}", port=port, parsed_addresses=addresses, server=server,
                                    properties={"txtvers": "1"})
                 self._zc.register_service(info, allow_name_change=True)
                 self.infos.append(info)
-            log.info("zeroconf: announced %s as %s", self.name, ", ".join(f"{k}{p}" for k, p in services))
-        except Exception as e:  # no multicast route, a sandbox, a closed network: the page still works
+            log.info("zeroconf: announced %s as %s", self.name, ", ".join(f"{k} at port {p}" for k, p in services))
+        except (OSError, ZeroconfError) as e:  # no multicast route, a sandbox, a closed network
+            self.error = e
             log.warning("zeroconf announcement failed (%s); surfaces will not find vj by themselves, enter "
                         "the address by hand (the page still works).", e)
 
