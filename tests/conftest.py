@@ -15,7 +15,8 @@ torch.set_num_threads(1)  # tests share 2 cores with the display server and each
 
 
 def tiny_setup_file(path: Path, extra: str = "") -> Path:
-    """A setup file for a `vj run` process on the tiny model (OSC off); `extra` adds TOML sections."""
+    """A setup file for a `vj run` process on the tiny model (OSC and the web page off, so parallel runs
+    never fight over ports); `extra` adds TOML sections."""
     path.write_text(f'''name = "tiny live"
 [model]
 name = "{TINY_MODEL}"
@@ -25,6 +26,8 @@ width = 64
 height = 48
 seed = 1
 [osc]
+enabled = false
+[web]
 enabled = false
 [params]
 iterations = 2
