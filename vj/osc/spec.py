@@ -32,6 +32,10 @@ vj listens for OSC on UDP port {port} (`[osc] port` in the setup) and echoes val
   wins); on/off values go out as 1.0/0.0. `/vj/sync` sends every value at once to the asking
   client; `/vj/prompt/active` carries the active prompt's text for a label. Extra destinations:
   `[osc] feedback_hosts`.
+- **Discovery**: the same table is served as OSCQuery at `http://HOST:8080/` (`[web] port`): every
+  address with its type, range, value and description, `?HOST_INFO`, and value changes over the
+  WebSocket (LISTEN); zeroconf announces it as `_oscjson._tcp` and the OSC port as `_osc._udp`.
+  The `/unit` twins are left out there: OSCQuery clients read the range.
 """
 
 
