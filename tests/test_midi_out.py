@@ -116,6 +116,20 @@ def test_selecting_slot_3_lights_pad_3_and_darkens_the_old_one_and_blackout_ligh
         leds.stop()
 
 
+def test_nanokontrol2_buttons_light_by_cc_in_external_led_mode():
+    setup = load_setup("setups/nanokontrol2.toml")
+    store = app_store()
+    leds, port = lit(store, setup.midi, compile_map(setup.midi, store))
+    try:
+        store.set("prompt.select", 3)
+        store.set("blackout", True)
+        assert wait_for(lambda: (m := port.last("control_change", 42)) is not None and m.value == 127)   # stop
+        assert wait_for(lambda: port.last("control_change", 34).value == 127)      # S3
+        assert port.last("control_change", 32).value == 0                          # S1 dark
+    finally:
+        leds.stop()
+
+
 def test_faders_and_encoders_show_their_value_for_motor_faders_and_rings():
     store, mapper, midi = mapped([{"cc": 0, "param": "crossfade"}, {"cc": 1, "lsb": 33, "param": "crossfade"},
                                   {"cc": 16, "param": "temperature", "encoder": "twos"}])
