@@ -211,6 +211,38 @@ def test_the_preview_is_the_newest_frame_small(server):
     assert blue.getpixel((160, 90))[2] > 200
 
 
+def test_in_the_live_app_the_preview_is_the_output_picture_read_back_while_a_page_asks(xvfb):
+    import open_clip  # noqa: F401  (before any GL context: triton's LLVM clashes with llvmpipe's)
+    import moderngl
+
+    from vj.web.preview import Preview
+
+    ctx = moderngl.create_standalone_context()
+    try:
+        fbo = ctx.simple_framebuffer((640, 360))
+        bus = FrameBus()
+        publish(bus, (0, 0, 255))                                    # the generator's frame: blue
+        preview = Preview(bus, fps=1000)
+        fbo.use()
+        fbo.clear(1.0, 0.0, 0.0)                                     # the output, after effects: red
+        preview.on_output(fbo, 0.0)                                  # no page asked yet: nothing read
+        assert preview._reader is None
+        blue = Image.open(io.BytesIO(preview.jpeg()))                # a page asks: the bus until the output comes
+        assert blue.getpixel((160, 90))[2] > 200
+        preview.on_output(fbo, 0.0)                                  # queues a copy
+        fbo.clear(0.0, 0.0, 0.0)                                     # blackout
+        time.sleep(0.002)
+        preview.on_output(fbo, 0.02)                                 # takes the red one, queues black
+        red = Image.open(io.BytesIO(preview.jpeg()))
+        assert red.size == (320, 180) and red.getpixel((160, 90))[0] > 200
+        time.sleep(0.002)
+        preview.on_output(fbo, 0.04)
+        assert max(Image.open(io.BytesIO(preview.jpeg())).getpixel((160, 90))) < 20
+        preview.release()
+    finally:
+        ctx.release()
+
+
 def test_a_taken_port_is_one_sentence_and_a_hud_line_not_an_exception(caplog):
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))

@@ -6,7 +6,7 @@ One aiohttp server on its own thread with its own asyncio loop, so nothing here 
     GET /vj/temperature    an OSCQuery node; ?VALUE (or another attribute) answers that one only
     GET /?HOST_INFO        our name, the OSC server's port, what we support
     GET /layout.json       which controls the page shows (vj/web/layout.py)
-    GET /preview.jpg       the newest generator frame, small (vj/web/preview.py)
+    GET /preview.jpg       the output picture (or the newest generator frame), small (vj/web/preview.py)
     WS  /                  OSCQuery's WebSocket: {"COMMAND": "LISTEN"|"IGNORE", "DATA": path} in text;
                            OSC packets in binary, both ways (the page sets values this way too)
 
@@ -22,6 +22,7 @@ import json
 import logging
 import threading
 from importlib import resources
+from typing import Any
 from aiohttp import WSMsgType, web
 from pythonosc.osc_message_builder import OscMessageBuilder
 from pythonosc.osc_packet import OscPacket
@@ -65,7 +66,8 @@ class WebServer:
         self.osc_port = osc_port
         self.warnings = warnings if warnings is not None else []
         self.routes: dict[str, Route] = build_routes(store)
-        self.preview = Preview(bus) if bus is not None and web_setup.preview_fps > 0 else None
+        self.preview = Preview(bus, fps=web_setup.preview_fps) if bus is not None and web_setup.preview_fps > 0 \
+            else None
         self.port: int | None = None
         self.refusals = RateLimitedLog(log)
         self._clients: set[_Client] = set()
@@ -102,7 +104,15 @@ class WebServer:
         self._thread.start()
         self._ready.wait(timeout)
 
+    def on_output(self, fbo: Any, t: float) -> None:
+        """Frame sink (main thread): the output picture, for the page's preview while a page asks."""
+        if self.preview is not None and self._thread is not None:
+            self.preview.on_output(fbo, t)
+
     def stop(self) -> None:
+        """Stop serving (on the main thread in the live app, so the preview's GL buffers can go)."""
+        if self.preview is not None:
+            self.preview.release()
         if self._loop is not None and self._stopping is not None:
             self._loop.call_soon_threadsafe(self._stopping.set)
         if self._thread is not None:
