@@ -190,6 +190,20 @@ def test_with_a_token_set_a_websocket_without_it_is_refused(guarded):
     assert asyncio.run(connect(f"?token={TOKEN}")) == 101
 
 
+def test_a_websocket_from_another_sites_page_is_refused(server):
+    async def connect(origin: str | None) -> int:
+        headers = {"Origin": origin} if origin else {}
+        async with aiohttp.ClientSession() as session:
+            try:
+                async with session.ws_connect(f"ws://127.0.0.1:{server.port}/", headers=headers):
+                    return 101
+            except aiohttp.WSServerHandshakeError as e:
+                return e.status
+    assert asyncio.run(connect("http://evil.example")) == 403
+    assert asyncio.run(connect(f"http://127.0.0.1:{server.port}")) == 101      # our own page
+    assert asyncio.run(connect(None)) == 101                                    # OSCQuery clients send none
+
+
 # -- preview, port, discovery --------------------------------------------------------------------------
 
 def publish(bus: FrameBus, rgb: tuple[int, int, int], size=(360, 640)) -> None:

@@ -23,6 +23,7 @@ import logging
 import threading
 from importlib import resources
 from typing import Any
+from urllib.parse import urlsplit
 from aiohttp import WSMsgType, web
 from pythonosc.osc_message_builder import OscMessageBuilder
 from pythonosc.osc_packet import OscPacket
@@ -228,7 +229,12 @@ class WebServer:
         return web.Response(body=jpeg, content_type="image/jpeg")
 
     # -- WebSocket -----------------------------------------------------------------------------
-    async def _websocket(self, request: web.Request) -> web.WebSocketResponse:
+    async def _websocket(self, request: web.Request) -> web.StreamResponse:
+        origin = request.headers.get("Origin")
+        if origin and urlsplit(origin).netloc != request.host:
+            # a browser sends its page's origin: another site open on the performer's phone must not steer
+            self.refusals("origin", "refused a WebSocket from a page of %s (not this server's page)", origin[:60])
+            return web.Response(status=403, text="Only this server's own page may connect.\n")
         ws = web.WebSocketResponse(heartbeat=20.0, max_msg_size=64 * 1024)
         await ws.prepare(request)
         client = _Client(ws)
