@@ -115,7 +115,10 @@ class WebServer:
         if self.preview is not None:
             self.preview.release()
         if self._loop is not None and self._stopping is not None:
-            self._loop.call_soon_threadsafe(self._stopping.set)
+            try:
+                self._loop.call_soon_threadsafe(self._stopping.set)
+            except RuntimeError:
+                pass                                       # the loop already ended (see _run)
         if self._thread is not None:
             self._thread.join(5.0)
         self._throttle.stop()
