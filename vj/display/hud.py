@@ -8,6 +8,7 @@ The HUD is never part of the output picture, so it is never recorded.
 from __future__ import annotations
 
 import math
+import textwrap
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
@@ -58,6 +59,11 @@ class FontAtlas:
                 draw.text((x + 1, y), chr(c), font=font, fill=255)
             w, h = self.image.size
             self.uv[c] = (x / w, y / h, (x + cw) / w, (y + ch) / h)
+
+    def columns(self, width_px: int, origin: int = 12) -> int:
+        """How many characters of ordinary text fit on one line of a window `width_px` pixels wide."""
+        widest = sorted(self.advance[c] for c in range(FIRST, LAST + 1))[-8]  # all but a few glyphs (W, M, @)
+        return max(20, int((width_px - 2 * origin) // widest))
 
     def layout(self, lines: Sequence[Line], origin: tuple[int, int] = (12, 12), gap: int = 2) -> np.ndarray:
         """Instance rows (x, y, w, h, u0, v0, u1, v1, r, g, b, a): a panel, then every glyph."""
@@ -120,6 +126,7 @@ class Status:
     generator_errors: int = 0
     refused: int = 0
     warnings: Sequence[str] = ()
+    columns: int = 100          # characters that fit on one HUD line (FontAtlas.columns)
 
 
 def describe(snap: Snapshot, frame: Frame | None, status: Status) -> list[Line]:
@@ -146,7 +153,7 @@ def describe(snap: Snapshot, frame: Frame | None, status: Status) -> list[Line]:
     if snap.get("record"):
         lines.append((f"REC  recording   {snap.get('record.dropped', 0)} pictures dropped", RED))
     elif snap.get("record.error"):
-        lines.append((f"REC  {snap['record.error'][:150]}", RED))
+        lines.extend(wrapped(f"REC  {snap['record.error']}", RED, status.columns))
     state = [name.upper() for name in ("blackout", "freeze", "show_iterations", "pause") if snap.get(name)]
     if snap["brightness"] != 1.0:
         state.append(f"BRIGHTNESS {snap['brightness']:.1f}")
@@ -155,6 +162,13 @@ def describe(snap: Snapshot, frame: Frame | None, status: Status) -> list[Line]:
     errors = (f"ERRORS generator {status.generator_errors}  display {status.display_errors}  "
               f"refused {status.refused}")
     lines.append((errors, RED if status.generator_errors or status.display_errors else DIM))
-    lines.extend((f"! {w}", RED) for w in status.warnings)
+    for w in status.warnings:
+        lines.extend(wrapped(f"! {w}", RED, status.columns))
     lines.append((KEY_HELP, DIM))
     return lines
+
+
+def wrapped(text: str, tint: tuple[float, float, float, float], columns: int) -> list[Line]:
+    """A sentence as HUD lines of at most `columns` characters, broken at spaces, continuations indented:
+    a warning is read whole, never cut at the window's edge."""
+    return [(line, tint) for line in textwrap.wrap(text, columns, subsequent_indent="     ", break_on_hyphens=False)]

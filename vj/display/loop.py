@@ -149,7 +149,7 @@ class DisplayApp:
     def status(self) -> Status:
         return Status(display_fps=self._rate.per_s(), display_errors=self.errors,
                       generator_errors=self.show.generator.errors, refused=self.store.refused,
-                      warnings=tuple(self.show.warnings))
+                      warnings=tuple(self.show.warnings), columns=self.text.atlas.columns(self.window.size[0]))
 
     def _quit_asked(self) -> None:
         if self.t - self._quit_asked_at < QUIT_CONFIRM:

@@ -16,15 +16,12 @@ the take's first frame.
 """
 from __future__ import annotations
 
-import errno
 import logging
-import os
 import threading
 import time
 import warnings
 from dataclasses import dataclass, field
 from fractions import Fraction
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -34,6 +31,7 @@ from engine.params import Change
 from ..show import Show
 from .encoder import VideoFormat
 from .frames import GeneratorFrameWriter
+from .oserrors import folder_problem
 from .paths import TakePaths, take_paths
 from .readback import FramebufferReader
 from .timeline import TimelineWriter, header
@@ -277,15 +275,3 @@ def monitor_refresh_rate() -> float:
             return float(glfw.get_video_mode(monitor).refresh_rate) if monitor else 0.0
     except Exception:  # GLFW not initialized (offscreen contexts) or no monitor: unknown
         return 0.0
-
-
-def folder_problem(folder: Path) -> str | None:
-    """One sentence if recordings cannot be written in `folder` (made if missing), else None."""
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        if not os.access(folder, os.W_OK):
-            raise PermissionError(errno.EACCES, "permission denied")
-    except OSError as e:
-        return (f"Recording could not start: cannot write in {folder} ({e.strerror or e}); "
-                "make the folder writable or set another [record] folder in the setup.")
-    return None

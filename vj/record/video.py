@@ -10,7 +10,6 @@ An I/O failure (disk full, folder gone or read-only) ends the recording with one
 """
 from __future__ import annotations
 
-import errno
 import logging
 import os
 import queue
@@ -22,11 +21,10 @@ from typing import Callable
 import numpy as np
 
 from .encoder import VideoFile, VideoFormat
+from .oserrors import could_not_start, stopped
 
 log = logging.getLogger(__name__)
 
-NO_SPACE = (errno.ENOSPC, errno.EFBIG, errno.EDQUOT)
-CANNOT_WRITE = (errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOENT, errno.ENOTDIR)
 SOUND_SLACK_S = 0.010   # time-stamp jitter tolerated before sound is re-placed (gap or overlap)
 SOUND_STALL_S = 0.5     # sound this far behind the picture is given up on and filled with silence
 SOUND_TAIL_WAIT_S = 0.3 # at the end, how long to wait for the sound of the last pictures
@@ -156,10 +154,7 @@ class VideoRecording:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._file = VideoFile(self.path, self.fmt)
         except OSError as e:
-            reason = e.strerror or str(e)
-            raise RecordingError(f"Recording could not start: cannot write {self.path.name} in {self.path.parent} "
-                                 f"({reason}); make the folder writable or set another [record] folder "
-                                 f"in the setup.") from e
+            raise RecordingError(could_not_start(e, self.path.parent)) from e
 
     def _place_sound(self) -> None:
         """Write every queued sound block at the sample its time stamp says, filling gaps with silence."""
@@ -217,13 +212,8 @@ class VideoRecording:
     def _fault(self, e: Exception) -> None:
         if isinstance(e, RecordingError):
             sentence = str(e)
-        elif isinstance(e, OSError) and e.errno in NO_SPACE:
-            sentence = (f"Recording stopped: no space left for {self.path.name} in {self.path.parent} "
-                        f"({self.seconds:.1f} s kept and playable); free some space or set another "
-                        "[record] folder in the setup.")
-        elif isinstance(e, OSError) and e.errno in CANNOT_WRITE:
-            sentence = (f"Recording stopped: {self.path} can no longer be written ({e.strerror}); "
-                        f"the {self.seconds:.1f} s before are kept and playable.")
+        elif isinstance(e, OSError):
+            sentence = stopped(e, self.path, self.seconds)
         else:
             sentence = (f"Recording stopped: writing {self.path} failed ({e}); "
                         f"the {self.seconds:.1f} s before are kept and playable.")

@@ -1,0 +1,139 @@
+"""Recording-folder and disk faults: each sentence names the real cause, fits the HUD, and the show goes on.
+
+Kinds (issue 15): "an error sentence names the real cause and fits where it is shown" and "a disk
+that fills". Faults a test cannot make for real without root (a read-only filesystem, a full disk)
+are made by a fake at the system call the recorder meets them at, with the errno the kernel gives.
+"""
+from __future__ import annotations
+
+import errno
+import logging
+import os
+import shutil
+from collections import namedtuple
+
+import av
+import numpy as np
+
+from tests.test_record_recorder import ctx, make, run_display  # noqa: F401  (ctx: a GL fixture)
+from vj.display.hud import FontAtlas, Status, describe
+from vj.record import oserrors, video
+from vj.record.encoder import VideoFile, VideoFormat
+from vj.record.oserrors import folder_problem
+from vj.record.video import VideoRecording
+
+
+def test_a_file_given_as_the_folder_is_named_as_a_file_not_file_exists(tmp_path):
+    blocker = tmp_path / "recordings"
+    blocker.write_text("a file where the folder should be")
+    said = folder_problem(blocker)
+    assert said == (f"Recording could not start: {blocker} is a file, not a folder; "
+                    "move that file away or set another [record] folder in the setup.")
+    # a file further up the path: the same cause, naming that file
+    assert f"{blocker} is a file, not a folder" in folder_problem(blocker / "2025" / "june")
+
+
+def test_a_read_only_filesystem_is_named_as_such_not_permission_denied(tmp_path, monkeypatch):
+    folder = tmp_path / "card"
+    folder.mkdir()
+    real_open, real_access = os.open, os.access
+
+    def read_only_open(path, flags, *args, **kw):   # what the kernel answers on a read-only mount
+        if str(path).startswith(str(folder)) and flags & (os.O_CREAT | os.O_WRONLY | os.O_RDWR):
+            raise OSError(errno.EROFS, os.strerror(errno.EROFS), str(path))
+        return real_open(path, flags, *args, **kw)
+
+    monkeypatch.setattr(os, "open", read_only_open)
+    monkeypatch.setattr(os, "access", lambda p, mode, **kw: False if str(p).startswith(str(folder))
+                        and mode & os.W_OK else real_access(p, mode, **kw))
+    said = folder_problem(folder)
+    assert said == (f"Recording could not start: {folder} is on a read-only disk; unlock or remount it, "
+                    "or set another [record] folder in the setup.")
+    assert "permission" not in said.lower()
+
+
+def test_a_fat32_file_size_limit_is_not_called_a_full_disk(tmp_path):
+    e = OSError(errno.EFBIG, os.strerror(errno.EFBIG))
+    said = oserrors.stopped(e, tmp_path / "take.mkv", 4321.0)
+    assert said.startswith("Recording stopped: take.mkv reached the largest file its disk allows")
+    assert "full" not in said and "free some space" not in said and "4321.0 s before are kept" in said
+
+
+def test_recording_errors_fit_the_hud_and_are_read_whole():
+    """A long folder path made the sentence run off the window's edge (it was cut at 150 characters)."""
+    folder = "/media/performer/USB STICK/shows/2025/festival-of-light/main-stage/recordings"
+    sentence = (f"Recording could not start: {folder} is on a read-only disk; "
+                "unlock or remount it, or set another [record] folder in the setup.")
+    atlas = FontAtlas(14)
+    for width in (640, 1280):
+        status = Status(columns=atlas.columns(width), warnings=["AUDIO: " + sentence])
+        snap = {"record": False, "record.error": sentence, "prompt.select": 1, "temperature": 30,
+                "iterations": 4, "views": 4, "mode": "live", "brightness": 1.0}
+        lines = [text for text, _ in describe(snap, None, status)]
+        first = next(i for i, line in enumerate(lines) if line.startswith("REC"))
+        rec = [lines[first]]
+        for line in lines[first + 1:]:
+            if not line.startswith("     "):
+                break
+            rec.append(line)
+        assert "".join("".join(rec).split()) == "".join(f"REC {sentence}".split())   # all of it, in order
+        rows = atlas.layout([(text, (1, 1, 1, 1)) for text in lines[:-1]])   # all but the key help
+        glyphs = rows[1:]
+        assert (glyphs[:, 0] + glyphs[:, 2]).max() <= width                  # nothing past the edge
+
+
+# -- a disk that fills ---------------------------------------------------------------------------------
+class DiskFillsAfter(VideoFile):
+    """A real file whose disk fills after `room` pictures: the next write fails as the kernel's would."""
+    room = 6
+
+    def write_picture(self, rgb, pts):
+        if self.pictures >= self.room:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(self.path))
+        super().write_picture(rgb, pts)
+
+
+def test_a_disk_that_fills_mid_take_ends_it_with_one_sentence_and_the_show_goes_on(ctx, tmp_path, monkeypatch,
+                                                                                    caplog):
+    monkeypatch.setattr(video, "VideoFile", DiskFillsAfter)
+    show, recorder = make(tmp_path, fps=30.0)
+    show.store.set("record", True, "key")
+    with caplog.at_level(logging.ERROR):
+        frames = run_display(ctx, recorder, 1.0, lambda fbo, k, t: fbo.clear(0.5, 0.5, 0.5, 1.0))
+    assert frames > 30                                   # the display never waited for the disk
+    folder = tmp_path / "recordings"
+    error = show.store.get("record.error")
+    assert error.startswith(f"Recording stopped: the disk holding {folder} is full; the ")
+    assert error.endswith("s before are kept and playable; free some space or set another [record] folder "
+                          "in the setup.")
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == [error]
+    assert show.store.get("record") is False and not recorder.recording
+    recorder.stop()
+    with av.open(str(recorder.take.paths.video)) as box:
+        assert len(list(box.decode(video=0))) == DiskFillsAfter.room   # what was written plays
+
+
+def test_record_on_an_already_full_disk_says_so_and_leaves_no_empty_files(ctx, tmp_path, monkeypatch):
+    """Pressing record again after the disk filled: one sentence, no empty take files piling up."""
+    usage = namedtuple("usage", "total used free")
+    monkeypatch.setattr(shutil, "disk_usage", lambda p: usage(2**30, 2**30 - 2**20, 2**20))
+    show, recorder = make(tmp_path)
+    show.store.set("record", True, "midi")
+    run_display(ctx, recorder, 0.3, lambda fbo, k, t: fbo.clear(0.2, 0.2, 0.2, 1.0))
+    folder = tmp_path / "recordings"
+    assert show.store.get("record.error") == (f"Recording could not start: the disk holding {folder} is full; "
+                                              "free some space or set another [record] folder in the setup.")
+    assert show.store.get("record") is False and list(folder.iterdir()) == []
+    recorder.stop()
+
+
+def test_an_encoder_that_meets_a_full_disk_at_its_first_picture_names_the_disk(tmp_path, monkeypatch):
+    monkeypatch.setattr(DiskFillsAfter, "room", 0)
+    monkeypatch.setattr(video, "VideoFile", DiskFillsAfter)
+    said = []
+    rec = VideoRecording(tmp_path / "take.mkv", VideoFormat(32, 32, 30), on_fault=said.append)
+    rec.add_picture(np.zeros((32, 32, 3), np.uint8), 0)
+    rec.finish()
+    assert rec.wait(10)
+    assert said == [f"Recording stopped: the disk holding {tmp_path} is full; the 0.0 s before are kept and "
+                    "playable; free some space or set another [record] folder in the setup."]
