@@ -15,6 +15,7 @@ from typing import Protocol
 
 from .setup import Setup
 from .show import Show, build_show
+from .signals import StopSignals
 
 log = logging.getLogger(__name__)
 
@@ -45,19 +46,24 @@ def run(setup: Setup, seconds: float | None = None) -> None:
     A service that wants the output picture (the recorder) defines `on_output(output_fbo, t)`; it
     becomes a frame sink of the display loop (vj/display/loop.py says what sinks may do). Services
     stop on the main thread while the GL context is still current, so they can finish read-backs.
+    SIGTERM and SIGHUP end the show as a confirmed quit does (vj/signals.py).
     """
     from .display import DisplayApp, window
-    window.init()  # no display: say so before loading models
-    show, services = build(setup)
-    app = DisplayApp(show)
-    app.sinks.extend(s.on_output for s in services if hasattr(s, "on_output"))
-    show.generator.start()
-    for service in services:
-        service.start()
-    try:
-        app.run(seconds)
-    finally:
-        for service in reversed(services):
-            service.stop()
-        show.generator.stop()
-        app.close()
+    with StopSignals() as signals:
+        window.init()  # no display: say so before loading models
+        show, services = build(setup)
+        app = DisplayApp(show)
+        signals.on_stop = app.finish
+        app.sinks.extend(s.on_output for s in services if hasattr(s, "on_output"))
+        show.generator.start()
+        for service in services:
+            service.start()
+        try:
+            if not signals.asked:  # a signal while the models loaded: start, then close at once
+                app.run(seconds)
+        finally:
+            signals.closing()
+            for service in reversed(services):
+                service.stop()
+            show.generator.stop()
+            app.close()

@@ -151,6 +151,10 @@ class DisplayApp:
                       generator_errors=self.show.generator.errors, refused=self.store.refused,
                       warnings=tuple(self.show.warnings), columns=self.text.atlas.columns(self.window.size[0]))
 
+    def finish(self) -> None:
+        """End `run()` after the current frame, as a confirmed quit does (any thread, or a signal handler)."""
+        self.finished = True
+
     def _quit_asked(self) -> None:
         if self.t - self._quit_asked_at < QUIT_CONFIRM:
             self.finished = True
