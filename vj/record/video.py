@@ -22,10 +22,10 @@ import numpy as np
 
 from .encoder import VideoFile, VideoFormat
 from .oserrors import could_not_start, stopped
+from .sound import SoundPlacer
 
 log = logging.getLogger(__name__)
 
-SOUND_SLACK_S = 0.010   # time-stamp jitter tolerated before sound is re-placed (gap or overlap)
 SOUND_STALL_S = 0.5     # sound this far behind the picture is given up on and filled with silence
 SOUND_TAIL_WAIT_S = 0.3 # at the end, how long to wait for the sound of the last pictures
 ENCODER_NICENESS = 5    # below the display and generator threads (0), above idle
@@ -63,7 +63,8 @@ class VideoRecording:
         self.error: str | None = None
         self._pictures: queue.Queue[tuple[np.ndarray, int]] = queue.Queue(max_pictures)
         self._sound: queue.Queue[tuple[np.ndarray, float]] = queue.Queue(512)
-        self._next_sample = 0
+        self._next_sample = 0               # samples written to the file
+        self._placer = SoundPlacer(fmt.audio_rate or 1, 1 if fmt.audio_channels == 1 else 2)
         self._sound_end: int | None = None  # set at the end: the last picture's end, in samples
         self._last_index = -1
         self._file: VideoFile | None = None
@@ -157,22 +158,14 @@ class VideoRecording:
             raise RecordingError(could_not_start(e, self.path.parent)) from e
 
     def _place_sound(self) -> None:
-        """Write every queued sound block at the sample its time stamp says, filling gaps with silence."""
-        rate = self.fmt.audio_rate
+        """Write every queued sound block where its time stamp says, through clock drift (sound.py)."""
         while True:
             try:
                 block, t = self._sound.get_nowait()
             except queue.Empty:
                 return
-            start = round(t * rate)
-            drift = start - self._next_sample
-            if abs(drift) <= SOUND_SLACK_S * rate:
-                drift = 0                      # jitter: keep the sound seamless
-            if drift > 0:
-                self._silence(drift)           # lost blocks or a late start
-            elif drift < 0:
-                block = block[-drift:]         # overlaps sound already written (or precedes t0)
-            self._write_sound(block)
+            for piece in self._placer.place(block, t):
+                self._write_sound(piece)
 
     def _keep_sound_moving(self) -> None:
         """A stalled sound source must not hold the picture back in the muxer: fill with silence."""
@@ -196,11 +189,8 @@ class VideoRecording:
             self._silence(end - self._next_sample)
 
     def _silence(self, samples: int) -> None:
-        channels = 1 if self.fmt.audio_channels == 1 else 2
-        while samples > 0:  # in pieces, so a long gap does not allocate a long buffer
-            n = min(samples, 48_000)
-            self._write_sound(np.zeros((n, channels), np.float32))
-            samples -= n
+        for piece in self._placer.silence(samples):
+            self._write_sound(piece)
 
     def _write_sound(self, block: np.ndarray) -> None:
         if self._sound_end is not None:
