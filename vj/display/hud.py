@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import math
 import textwrap
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
+from typing import Mapping, Sequence
 
 import moderngl
 import numpy as np
@@ -122,8 +122,7 @@ class TextLayer:
 class Status:
     """What the HUD reports besides the parameters: the display's own figures."""
     display_fps: float = 0.0
-    display_errors: int = 0
-    generator_errors: int = 0
+    errors: Mapping[str, int] = field(default_factory=dict)  # failures caught, by part (generator, display, osc, ...)
     refused: int = 0
     warnings: Sequence[str] = ()
     columns: int = 100          # characters that fit on one HUD line (FontAtlas.columns)
@@ -159,9 +158,8 @@ def describe(snap: Snapshot, frame: Frame | None, status: Status) -> list[Line]:
         state.append(f"BRIGHTNESS {snap['brightness']:.1f}")
     if state:
         lines.append(("   ".join(state), YELLOW))
-    errors = (f"ERRORS generator {status.generator_errors}  display {status.display_errors}  "
-              f"refused {status.refused}")
-    lines.append((errors, RED if status.generator_errors or status.display_errors else DIM))
+    counts = "  ".join(f"{part} {n}" for part, n in status.errors.items())
+    lines.append((f"ERRORS {counts}  refused {status.refused}", RED if any(status.errors.values()) else DIM))
     for w in status.warnings:
         lines.extend(wrapped(f"! {w}", RED, status.columns))
     lines.append((KEY_HELP, DIM))

@@ -61,6 +61,7 @@ class VideoRecording:
         self.dropped = 0
         self.encode_s = 0.0      # wall time spent encoding pictures on this thread (bench.record)
         self.error: str | None = None
+        self.disk_fault = False  # the error was the disk's or folder's (retrying at once would fail again)
         self._pictures: queue.Queue[tuple[np.ndarray, int]] = queue.Queue(max_pictures)
         self._sound: queue.Queue[tuple[np.ndarray, float]] = queue.Queue(512)
         self._next_sample = 0               # samples written to the file
@@ -209,6 +210,7 @@ class VideoRecording:
                         f"the {self.seconds:.1f} s before are kept and playable.")
             log.debug("recording failure", exc_info=True)
         self.error = sentence
+        self.disk_fault = isinstance(e, (OSError, RecordingError))
         log.error(sentence)
         try:
             self.on_fault(sentence)
