@@ -10,6 +10,7 @@ import errno
 import logging
 import os
 import shutil
+import time
 from collections import namedtuple
 
 import av
@@ -17,20 +18,31 @@ import numpy as np
 
 from tests.test_record_recorder import ctx, make, run_display  # noqa: F401  (ctx: a GL fixture)
 from vj.display.hud import FontAtlas, Status, describe
-from vj.record import oserrors, video
+from vj.record import video
 from vj.record.encoder import VideoFile, VideoFormat
-from vj.record.oserrors import folder_problem
 from vj.record.video import VideoRecording
+
+
+def take_error(tmp_path, folder) -> str:
+    """`record` turned on with `folder` as the setup's [record] folder: the sentence in record.error."""
+    show, recorder = make(tmp_path)
+    show.setup.record.folder = str(folder)
+    show.store.set("record", True, "osc")
+    deadline = time.monotonic() + 5
+    while not show.store.get("record.error") and time.monotonic() < deadline:
+        time.sleep(0.01)
+    recorder.stop()
+    assert show.store.get("record") is False
+    return show.store.get("record.error")
 
 
 def test_a_file_given_as_the_folder_is_named_as_a_file_not_file_exists(tmp_path):
     blocker = tmp_path / "recordings"
     blocker.write_text("a file where the folder should be")
-    said = folder_problem(blocker)
-    assert said == (f"Recording could not start: {blocker} is a file, not a folder; "
-                    "move that file away or set another [record] folder in the setup.")
+    assert take_error(tmp_path, blocker) == (f"Recording could not start: {blocker} is a file, not a folder; "
+                                             "move that file away or set another [record] folder in the setup.")
     # a file further up the path: the same cause, naming that file
-    assert f"{blocker} is a file, not a folder" in folder_problem(blocker / "2025" / "june")
+    assert f"{blocker} is a file, not a folder" in take_error(tmp_path, blocker / "2025" / "june")
 
 
 def test_a_read_only_filesystem_is_named_as_such_not_permission_denied(tmp_path, monkeypatch):
@@ -46,17 +58,17 @@ def test_a_read_only_filesystem_is_named_as_such_not_permission_denied(tmp_path,
     monkeypatch.setattr(os, "open", read_only_open)
     monkeypatch.setattr(os, "access", lambda p, mode, **kw: False if str(p).startswith(str(folder))
                         and mode & os.W_OK else real_access(p, mode, **kw))
-    said = folder_problem(folder)
+    said = take_error(tmp_path, folder)
     assert said == (f"Recording could not start: {folder} is on a read-only disk; unlock or remount it, "
                     "or set another [record] folder in the setup.")
     assert "permission" not in said.lower()
 
 
-def test_a_fat32_file_size_limit_is_not_called_a_full_disk(tmp_path):
-    e = OSError(errno.EFBIG, os.strerror(errno.EFBIG))
-    said = oserrors.stopped(e, tmp_path / "take.mkv", 4321.0)
-    assert said.startswith("Recording stopped: take.mkv reached the largest file its disk allows")
-    assert "full" not in said and "free some space" not in said and "4321.0 s before are kept" in said
+def test_a_fat32_file_size_limit_is_not_called_a_full_disk(tmp_path, monkeypatch):
+    monkeypatch.setattr(DiskFillsAfter, "errno", errno.EFBIG)
+    said = encode_until_the_disk_fails(tmp_path, pictures=9)
+    assert said.startswith("Recording stopped: take.mkv reached the largest file its disk allows (FAT32")
+    assert "full" not in said and "free some space" not in said and "the 0.2 s before are kept" in said
 
 
 def test_recording_errors_fit_the_hud_and_are_read_whole():
@@ -85,12 +97,28 @@ def test_recording_errors_fit_the_hud_and_are_read_whole():
 # -- a disk that fills ---------------------------------------------------------------------------------
 class DiskFillsAfter(VideoFile):
     """A real file whose disk fills after `room` pictures: the next write fails as the kernel's would."""
-    room = 6
+    room, errno = 6, errno.ENOSPC
 
     def write_picture(self, rgb, pts):
         if self.pictures >= self.room:
-            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(self.path))
+            raise OSError(self.errno, os.strerror(self.errno), str(self.path))
         super().write_picture(rgb, pts)
+
+
+def encode_until_the_disk_fails(tmp_path, pictures: int) -> str:
+    """`pictures` pictures at 30 fps into a VideoRecording on a DiskFillsAfter file: what it said."""
+    video.VideoFile = DiskFillsAfter
+    try:
+        said = []
+        rec = VideoRecording(tmp_path / "take.mkv", VideoFormat(32, 32, 30), on_fault=said.append)
+        for k in range(pictures):
+            while not rec.add_picture(np.zeros((32, 32, 3), np.uint8), k) and rec.alive:
+                time.sleep(0.001)
+        rec.finish()
+        assert rec.wait(10) and len(said) == 1
+        return said[0]
+    finally:
+        video.VideoFile = VideoFile
 
 
 def test_a_disk_that_fills_mid_take_ends_it_with_one_sentence_and_the_show_goes_on(ctx, tmp_path, monkeypatch,
@@ -129,11 +157,6 @@ def test_record_on_an_already_full_disk_says_so_and_leaves_no_empty_files(ctx, t
 
 def test_an_encoder_that_meets_a_full_disk_at_its_first_picture_names_the_disk(tmp_path, monkeypatch):
     monkeypatch.setattr(DiskFillsAfter, "room", 0)
-    monkeypatch.setattr(video, "VideoFile", DiskFillsAfter)
-    said = []
-    rec = VideoRecording(tmp_path / "take.mkv", VideoFormat(32, 32, 30), on_fault=said.append)
-    rec.add_picture(np.zeros((32, 32, 3), np.uint8), 0)
-    rec.finish()
-    assert rec.wait(10)
-    assert said == [f"Recording stopped: the disk holding {tmp_path} is full; the 0.0 s before are kept and "
-                    "playable; free some space or set another [record] folder in the setup."]
+    assert encode_until_the_disk_fails(tmp_path, pictures=1) == (
+        f"Recording stopped: the disk holding {tmp_path} is full; the 0.0 s before are kept and playable; "
+        "free some space or set another [record] folder in the setup.")

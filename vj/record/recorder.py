@@ -114,6 +114,8 @@ class Recorder:
             if part is take.video:
                 part.finish()
             part.wait(timeout)
+        if take and take.video and take.video.dropped != self.store.base("record.dropped"):
+            self.store.set("record.dropped", take.video.dropped, "app")   # those dropped while closing
 
     @property
     def recording(self) -> bool:
