@@ -353,7 +353,8 @@ class FileSource(AudioSource):
                     return
             self.ended = not self._stop.is_set()  # stopped by close() is not the file's end
         except Exception as e:  # a corrupt file in the middle: stop with one sentence, keep the show
-            self.failure = f"decoding failed ({e})"
+            self.errors += 1
+            self.failure = f"reading failed ({e})"
 
     def _play(self, data: np.ndarray) -> None:
         """Play a block out; blocks while the sound card's buffer is full, which paces the file."""
