@@ -152,7 +152,7 @@ def describe(snap: Snapshot, frame: Frame | None, status: Status) -> list[Line]:
     if snap.get("record"):
         lines.append((f"REC  recording   {snap.get('record.dropped', 0)} pictures dropped", RED))
     elif snap.get("record.error"):
-        lines.extend(wrapped(f"REC  {snap['record.error']}", RED, status.columns))
+        lines.append((f"REC  {snap['record.error']}", RED))
     state = [name.upper() for name in ("blackout", "freeze", "show_iterations", "pause") if snap.get(name)]
     if snap["brightness"] != 1.0:
         state.append(f"BRIGHTNESS {snap['brightness']:.1f}")
@@ -160,13 +160,14 @@ def describe(snap: Snapshot, frame: Frame | None, status: Status) -> list[Line]:
         lines.append(("   ".join(state), YELLOW))
     counts = "  ".join(f"{part} {n}" for part, n in status.errors.items())
     lines.append((f"ERRORS {counts}  refused {status.refused}", RED if any(status.errors.values()) else DIM))
-    for w in status.warnings:
-        lines.extend(wrapped(f"! {w}", RED, status.columns))
+    lines.extend((f"! {w}", RED) for w in status.warnings)
     lines.append((KEY_HELP, DIM))
-    return lines
+    return [part for text, tint in lines for part in wrapped(text, tint, status.columns)]
 
 
 def wrapped(text: str, tint: tuple[float, float, float, float], columns: int) -> list[Line]:
-    """A sentence as HUD lines of at most `columns` characters, broken at spaces, continuations indented:
+    """A line as HUD lines of at most `columns` characters, broken at spaces, continuations indented:
     a warning is read whole, never cut at the window's edge."""
+    if len(text) <= columns:
+        return [(text, tint)]
     return [(line, tint) for line in textwrap.wrap(text, columns, subsequent_indent="     ", break_on_hyphens=False)]
