@@ -23,26 +23,30 @@ from vj.record.encoder import VideoFile, VideoFormat
 from vj.record.video import VideoRecording
 
 
-def take_error(tmp_path, folder) -> str:
-    """`record` turned on with `folder` as the setup's [record] folder: the sentence in record.error."""
+def take_error(tmp_path, *folders) -> list[str]:
+    """`record` turned on with each of `folders` as the [record] folder in turn: the sentences in record.error."""
     show, recorder = make(tmp_path)
-    show.setup.record.folder = str(folder)
-    show.store.set("record", True, "osc")
-    deadline = time.monotonic() + 5
-    while not show.store.get("record.error") and time.monotonic() < deadline:
-        time.sleep(0.01)
+    said = []
+    for folder in folders:
+        show.setup.record.folder = str(folder)
+        show.store.set("record.error", "", "app")
+        show.store.set("record", True, "osc")
+        deadline = time.monotonic() + 5
+        while not show.store.get("record.error") and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert show.store.get("record") is False
+        said.append(show.store.get("record.error"))
     recorder.stop()
-    assert show.store.get("record") is False
-    return show.store.get("record.error")
+    return said
 
 
 def test_a_file_given_as_the_folder_is_named_as_a_file_not_file_exists(tmp_path):
     blocker = tmp_path / "recordings"
     blocker.write_text("a file where the folder should be")
-    assert take_error(tmp_path, blocker) == (f"Recording could not start: {blocker} is a file, not a folder; "
-                                             "move that file away or set another [record] folder in the setup.")
-    # a file further up the path: the same cause, naming that file
-    assert f"{blocker} is a file, not a folder" in take_error(tmp_path, blocker / "2025" / "june")
+    here, further_up = take_error(tmp_path, blocker, blocker / "2025" / "june")
+    assert here == (f"Recording could not start: {blocker} is a file, not a folder; "
+                    "move that file away or set another [record] folder in the setup.")
+    assert f"{blocker} is a file, not a folder" in further_up   # a file further up the path: named too
 
 
 def test_a_read_only_filesystem_is_named_as_such_not_permission_denied(tmp_path, monkeypatch):
@@ -58,7 +62,7 @@ def test_a_read_only_filesystem_is_named_as_such_not_permission_denied(tmp_path,
     monkeypatch.setattr(os, "open", read_only_open)
     monkeypatch.setattr(os, "access", lambda p, mode, **kw: False if str(p).startswith(str(folder))
                         and mode & os.W_OK else real_access(p, mode, **kw))
-    said = take_error(tmp_path, folder)
+    said, = take_error(tmp_path, folder)
     assert said == (f"Recording could not start: {folder} is on a read-only disk; unlock or remount it, "
                     "or set another [record] folder in the setup.")
     assert "permission" not in said.lower()

@@ -25,7 +25,7 @@ def test_sigterm_on_a_recording_show_closes_the_file_like_quit(xvfb, tmp_path):
     proc = start_show(tiny_setup_file(tmp_path))
     try:
         wait_for_line(proc, "recording to")
-        time.sleep(2.0)
+        time.sleep(1.5)
         proc.send_signal(signal.SIGTERM)
         rest = proc.communicate(timeout=60)[0]
     finally:
