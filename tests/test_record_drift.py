@@ -103,10 +103,10 @@ def test_a_drifting_card_records_a_continuous_track_in_sync(tmp_path, ppm, burst
     offsets = [f - m for f, m in zip(marks(y), np.arange(MARK_EVERY_S, seconds, MARK_EVERY_S))]
     assert len(offsets) >= seconds // MARK_EVERY_S - 1
     codec = offsets[0]                                    # AAC's own constant delay
-    assert max(abs(o - codec) for o in offsets) < 0.002   # in sync to 2 ms all along (a frame is 16.7)
+    assert max(abs(o - codec) for o in offsets) < 0.003   # in sync to 3 ms all along (a frame is 16.7)
 
 
-def test_an_hour_at_100_ppm_stays_continuous_and_within_a_millisecond():
+def test_an_hour_at_100_ppm_stays_continuous_and_within_two_milliseconds():
     """The hour-long set, computed fast: the placer alone (the encoder adds nothing to timing), 8 kHz
     (the loop works on times, not on the rate; fewer samples keep the test short), 100 ms blocks of
     the tone. Every 10th piece is fitted with the tone: its phase says how late the track runs
@@ -131,6 +131,6 @@ def test_an_hour_at_100_ppm_stays_continuous_and_within_a_millisecond():
     assert abs(round(seconds * rate) - placer.next) < block + rate * 0.001   # as long as the hour
     assert residual < 0.01                            # the tone is whole inside every piece checked
     # The callback runs 0..4 ms late, 2 ms on average: the stamps (and so the track) run that late.
-    assert len(late) > 3000 and max(abs(d - jitter / 2) for d in late) < 0.001   # within 1 ms all hour
+    assert len(late) > 3000 and max(abs(d - jitter / 2) for d in late) < 0.002   # within 2 ms all hour
     # the card's rate, learned (the momentary estimate wanders a few tens of ppm with the jitter)
     assert abs(placer.ratio - 1 / (1 + 100e-6)) < 50e-6

@@ -6,13 +6,13 @@ back to back lets the sound slide off the picture; re-placing a block whenever t
 by more than a slack makes a gap or a cut each time (at 100 ppm and 10 ms, one every 100 s).
 
 Instead a delay-locked loop filters the stamps into a smooth time line of block boundaries
-(F. Adriaensen, "Using a DLL to filter time", Linux Audio Conference 2005; the same loop drives
-JACK's and zita-ajbridge's resampling of one card to another's clock), and each block is resampled
-by linear interpolation onto the stretch of the recording's grid that time line gives it. The track
-stays continuous and follows the stamps to a fraction of a millisecond, whether the callback comes
-on time, late, or in bursts; the pitch moves by the drift itself (100 ppm is 0.17 cent). A stamp
-that jumps by more than `JUMP_S` (lost blocks, a reopened device) restarts the loop there: silence
-fills a gap, and sound already written is not written twice.
+(F. Adriaensen, "Using a DLL to filter time", Linux Audio Conference 2005; JACK's cycle times and
+zita-ajbridge's card-to-card resampling use the same kind of loop), and each block is resampled by
+linear interpolation onto the stretch of the recording's grid that time line gives it. The track
+stays continuous and follows the stamps to within a millisecond or two (tests/test_record_drift.py),
+whether the callback comes on time, late, or in bursts; the pitch moves by the drift itself (100 ppm
+is 0.17 cent). A stamp that jumps by more than `JUMP_S` (lost blocks, a reopened device) restarts
+the loop there: silence fills a gap, and sound already written is not written twice.
 """
 from __future__ import annotations
 
