@@ -12,6 +12,7 @@ import os
 import shutil
 import time
 from collections import namedtuple
+from itertools import takewhile
 
 import av
 import numpy as np
@@ -80,22 +81,18 @@ def test_recording_errors_and_every_hud_line_fit_the_window_and_are_read_whole()
     folder = "/media/performer/USB STICK/shows/2025/festival-of-light/main-stage/recordings"
     sentence = (f"Recording could not start: {folder} is on a read-only disk; "
                 "unlock or remount it, or set another [record] folder in the setup.")
+    snap = {"record": False, "record.error": sentence, "prompt.select": 1, "temperature": 30,
+            "iterations": 4, "views": 4, "mode": "live", "brightness": 1.0}
     atlas = FontAtlas(14)
-    for width in (640, 1280):
-        status = Status(columns=atlas.columns(width), warnings=["AUDIO: " + sentence])
-        snap = {"record": False, "record.error": sentence, "prompt.select": 1, "temperature": 30,
-                "iterations": 4, "views": 4, "mode": "live", "brightness": 1.0}
-        lines = [text for text, _ in describe(snap, None, status)]
-        first = next(i for i, line in enumerate(lines) if line.startswith("REC"))
-        rec = [lines[first]]
-        for line in lines[first + 1:]:
-            if not line.startswith("     "):
-                break
-            rec.append(line)
+    for width in (320, 640, 1280):
+        lines = atlas.fit(describe(snap, None, Status(warnings=["AUDIO: " + sentence])), width)
+        texts = [text for text, _ in lines]
+        first = next(i for i, text in enumerate(texts) if text.startswith("REC"))
+        rec = [texts[first]] + list(takewhile(lambda text: text.startswith("     "), texts[first + 1:]))
         assert "".join("".join(rec).split()) == "".join(f"REC {sentence}".split())   # all of it, in order
-        rows = atlas.layout([(text, (1, 1, 1, 1)) for text in lines])
-        glyphs = rows[1:]
-        assert (glyphs[:, 0] + glyphs[:, 2]).max() <= width                  # nothing past the edge
+        glyphs = atlas.layout(lines)[1:]                                             # (row 0: the panel)
+        assert (glyphs[:, 0] + glyphs[:, 2]).max() <= width                          # nothing past the edge
+    assert len(rec) == 1                                 # at 1280 pixels it fits one line: not cut short
 
 
 # -- a disk that fills ---------------------------------------------------------------------------------

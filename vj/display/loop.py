@@ -158,13 +158,13 @@ class DisplayApp:
             lines = describe(snap, newest, self.status()) if snap["hud"] else []
             if asking:
                 lines.insert(0, ("QUIT? press Q (or send quit) again within 3 s to end the show", RED))
-            self.text.set_lines(lines)
+            self.text.set_lines(lines, self.window.size[0])
             self._hud_at, self._hud_asking = t, asking
         self.text.draw(self.ctx.screen, self.window.size)
 
     def status(self) -> Status:
         return Status(display_fps=self._rate.per_s(), errors=self.error_counts(), refused=self.store.refused,
-                      warnings=tuple(self.show.warnings), columns=self.text.atlas.columns(self.window.size[0]))
+                      warnings=tuple(self.show.warnings))
 
     def finish(self) -> None:
         """End `run()` after the current frame, as a confirmed quit does (any thread, or a signal handler)."""
