@@ -4,8 +4,8 @@
   file; the file is decoded and checked against what the output framebuffer showed, frame by frame,
   and the flashes against the clicks (sync within one video frame);
 * as a separate `vj run --record` process: killed with SIGKILL mid-set (the file plays up to
-  about then), stopped with SIGTERM or SIGHUP (the file is closed whole), and run with a file-size
-  limit as a FAT32 stick has (one sentence, the show goes on, the partial file plays).
+  about then), and run with a file-size limit as a FAT32 stick has (one sentence, the show goes
+  on, the partial file plays). SIGTERM and SIGHUP: tests/test_stop_signals.py.
 """
 from __future__ import annotations
 

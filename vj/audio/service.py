@@ -43,7 +43,7 @@ class AudioInput:
     """Owns one source and the "audio" thread. `start()` returns at once; the thread opens the source.
 
     `errors` counts failures caught: an input lost or failing in its callback, the analysis or a
-    listener raising. Each is recovered from (the input reopened, the block skipped).
+    listener raising. Each is recovered from: the input is reopened (a listener only loses that block).
 
     `add_listener(fn)`: `fn(block, t, samplerate)` is called on the audio thread (never the PortAudio
     callback) after each block is analysed, with `block` the raw input, float32 (frames, channels),
