@@ -129,7 +129,7 @@ def test_hud_lists_rates_prompts_state_optional_levels_and_warnings():
     s.set("freeze", True)
     frame = Frame(7, 10, True, 0.0, np.zeros((2, 2, 3), np.uint8),
                   {"frames_per_s": 1.5, "iters_per_s": 15.0, "mix": [(1, "a red circle", 0.7), (2, "a blue sea", 0.3)]})
-    text = "\n".join(line for line, _ in describe(s.snapshot(), frame, Status(60.0, 0, 2, 1, ["MODEL X UNAVAILABLE"])))
+    text = "\n".join(line for line, _ in describe(s.snapshot(), frame, Status(60.0, {"generator": 2, "display": 0}, 1, ["MODEL X UNAVAILABLE"])))
     for expected in ("1.50 frames/s", "15.0 it/s", "60.0 fps", "PROMPT 1  0.70  a red circle", "PROMPT 2  0.30",
                      "TEMPERATURE 30", "AUDIO [##########..........] 0.50", "REC", "FREEZE", "generator 2",
                      "! MODEL X UNAVAILABLE"):

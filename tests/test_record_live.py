@@ -4,8 +4,8 @@
   file; the file is decoded and checked against what the output framebuffer showed, frame by frame,
   and the flashes against the clicks (sync within one video frame);
 * as a separate `vj run --record` process: killed with SIGKILL mid-set (the file plays up to
-  about then), and run with a file-size limit standing in for a full disk (one sentence, the show
-  goes on, the partial file plays).
+  about then), and run with a file-size limit as a FAT32 stick has (one sentence, the show goes
+  on, the partial file plays). SIGTERM and SIGHUP: tests/test_stop_signals.py.
 """
 from __future__ import annotations
 
@@ -179,7 +179,8 @@ def test_sigkill_mid_recording_leaves_a_file_that_plays_up_to_about_then(xvfb, t
     assert timeline[0].startswith('{"kind": "header"') and len(timeline) > 10
 
 
-def test_full_disk_stops_the_recording_with_one_sentence_and_the_show_goes_on(xvfb, tmp_path):
+def test_a_file_size_limit_stops_the_recording_with_one_sentence_and_the_show_goes_on(xvfb, tmp_path):
+    """A process file-size limit fails writes as a FAT32 stick does at 4 GB (EFBIG): not a full disk."""
     proc = start_show(tiny_setup_file(tmp_path), "--seconds", "6", limit_bytes=40_000)
     try:
         line, _ = wait_for_line(proc, "Recording stopped")
@@ -188,8 +189,8 @@ def test_full_disk_stops_the_recording_with_one_sentence_and_the_show_goes_on(xv
     finally:
         proc.kill()
     sentence = line.split("ERROR vj.record.video: ", 1)[1].strip()
-    assert sentence.startswith("Recording stopped: no space left for ") and sentence.endswith(
-        "free some space or set another [record] folder in the setup.")
+    assert sentence.startswith("Recording stopped: ") and "reached the largest file its disk allows" in sentence
+    assert sentence.endswith("s before are kept and playable; record to a disk formatted exFAT, NTFS or ext4.")
     assert proc.returncode == 0, rest[-2000:]      # ran its 6 seconds and quit normally
     assert "Traceback" not in rest
     video = next((tmp_path / "rec").glob("*.mkv"))

@@ -171,7 +171,8 @@ def test_unwritable_folder_stops_with_one_sentence_and_the_show_goes_on(ctx, tmp
     frames = run_display(ctx, recorder, 0.5, lambda fbo, k, t: fbo.clear(0.5, 0.5, 0.5, 1.0))
     assert frames > 10
     error = show.store.get("record.error")
-    assert error.startswith("Recording could not start: cannot write") and "[record] folder" in error
+    assert error == (f"Recording could not start: {blocker} is a file, not a folder; move that file away or "
+                     "set another [record] folder in the setup.")
     assert show.store.get("record") is False and not recorder.recording
     recorder.stop()
 

@@ -15,6 +15,7 @@ from typing import Protocol
 
 from .setup import Setup
 from .show import Show, build_show
+from .signals import StopSignals
 
 log = logging.getLogger(__name__)
 
@@ -40,25 +41,49 @@ def build(setup: Setup) -> tuple[Show, list[Service]]:
     return show, build_services(show)
 
 
+class Live:
+    """The live show wired and running: the show, its services and the window's loop (`app`).
+
+    `Live(setup)` opens the window and builds everything; `start()` starts the generator and the
+    services; `stop()` stops them in reverse order on the main thread (while the GL context is
+    current, so the recorder can finish its read-backs) and closes the window. A service that wants
+    the output picture (the recorder) defines `on_output(output_fbo, t)`; it becomes a frame sink of
+    the display loop (vj/display/loop.py says what sinks may do). A service with an `errors` count
+    and a `part` name is shown on the HUD's ERRORS line.
+    """
+
+    def __init__(self, setup: Setup) -> None:
+        from .display import DisplayApp, window
+        window.init()  # no display: say so before loading models
+        self.show, self.services = build(setup)
+        self.app = DisplayApp(self.show)
+        self.app.sinks.extend(s.on_output for s in self.services if hasattr(s, "on_output"))
+        self.app.parts.update({s.part: s for s in self.services if hasattr(s, "part")})
+
+    def start(self) -> None:
+        self.show.generator.start()
+        for service in self.services:
+            service.start()
+
+    def stop(self) -> None:
+        for service in reversed(self.services):
+            service.stop()
+        self.show.generator.stop()
+        self.app.close()
+
+
 def run(setup: Setup, seconds: float | None = None) -> None:
     """The live show: open the window, start the generator and services, loop until quit, stop.
 
-    A service that wants the output picture (the recorder) defines `on_output(output_fbo, t)`; it
-    becomes a frame sink of the display loop (vj/display/loop.py says what sinks may do). Services
-    stop on the main thread while the GL context is still current, so they can finish read-backs.
+    SIGTERM and SIGHUP end the show as a confirmed quit does (vj/signals.py).
     """
-    from .display import DisplayApp, window
-    window.init()  # no display: say so before loading models
-    show, services = build(setup)
-    app = DisplayApp(show)
-    app.sinks.extend(s.on_output for s in services if hasattr(s, "on_output"))
-    show.generator.start()
-    for service in services:
-        service.start()
-    try:
-        app.run(seconds)
-    finally:
-        for service in reversed(services):
-            service.stop()
-        show.generator.stop()
-        app.close()
+    with StopSignals() as signals:
+        live = Live(setup)
+        signals.on_stop = live.app.finish
+        live.start()
+        try:
+            if not signals.asked:  # a signal while the models loaded: start, then close at once
+                live.app.run(seconds)
+        finally:
+            signals.closing()
+            live.stop()

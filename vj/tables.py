@@ -77,6 +77,13 @@ RECORD: list[ParamSpec] = [
               max_len=1000, readonly=True),
 ]
 
+# -- the show's health: every part counts the failures it caught and recovered from ----------------
+HEALTH: list[ParamSpec] = [
+    ParamSpec("errors", "int", 0, "failures caught and recovered from since the show started, in any part "
+              "(generator, display, OSC, MIDI, audio, recorder); the HUD's ERRORS line and the log say which",
+              lo=0, hi=2**31 - 1, readonly=True),
+]
+
 # -- MIDI --------------------------------------------------------------------------------------------
 MIDI: list[ParamSpec] = [
     ParamSpec("learn", "str", "", "MIDI learn: name a parameter or action, move a control, it is mapped and saved "
@@ -86,7 +93,7 @@ MIDI: list[ParamSpec] = [
 
 def app_tables() -> list[tuple[list[ParamSpec], list[Action]]]:
     """The vj rows, (specs, actions) per part, added to the engine's in this order."""
-    return [(DISPLAY, DISPLAY_ACTIONS), (AUDIO, []), (RECORD, []), (MIDI, [])]
+    return [(DISPLAY, DISPLAY_ACTIONS), (AUDIO, []), (RECORD, []), (MIDI, []), (HEALTH, [])]
 
 
 def app_store() -> ParamStore:

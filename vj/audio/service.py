@@ -42,6 +42,9 @@ PUBLISHED = {"energy": 3, "bass": 3, "mid": 3, "high": 3, "onset": 3, "db": 1}
 class AudioInput:
     """Owns one source and the "audio" thread. `start()` returns at once; the thread opens the source.
 
+    `errors` counts failures caught: an input lost or failing in its callback, the analysis or a
+    listener raising. Each is recovered from: the input is reopened (a listener only loses that block).
+
     `add_listener(fn)`: `fn(block, t, samplerate)` is called on the audio thread (never the PortAudio
     callback) after each block is analysed, with `block` the raw input, float32 (frames, channels),
     read-only and reused later: copy what you keep. `t` is the time of the block's first sample on
@@ -62,6 +65,8 @@ class AudioInput:
         self.analyzer: Analyzer | None = None
         self.problem: str | None = None   # the current one-sentence trouble, for the HUD and tests
         self.listener_errors = 0
+        self._errors = 0                  # inputs lost and analysis failures (see `errors`)
+        self._closed_source_errors = 0    # callback failures of sources already closed
         self._listeners: list[Listener] = []
         self._published: dict[str, float] = {}
         self._stop = threading.Event()
@@ -75,6 +80,14 @@ class AudioInput:
         """
         return cls(store, source_factory(setup), build_routes(setup.audio.route, store, setup.label),
                    warnings=warnings)
+
+    part = "audio"
+
+    @property
+    def errors(self) -> int:
+        source = self.source
+        return (self._errors + self.listener_errors + self._closed_source_errors
+                + (getattr(source, "errors", 0) if source is not None else 0))
 
     def add_listener(self, fn: Listener) -> None:
         self._listeners.append(fn)
@@ -180,6 +193,7 @@ class AudioInput:
 
     def _lost(self, why: str, exc_info: bool = False) -> None:
         source = self.source
+        self._errors += 1
         self._close()
         self._say(f"{source.describe() if source else 'Audio'} stopped ({why}); the show goes on "
                   "without audio and reopens it when it returns.", exc_info=exc_info)
@@ -190,6 +204,7 @@ class AudioInput:
         source, self.source = self.source, None
         if source is not None:
             source.close()
+            self._closed_source_errors += getattr(source, "errors", 0)
         self.router.release()
         for name in ("energy", "bass", "mid", "high", "onset"):
             self.store.set(f"audio.{name}", 0.0, "app")

@@ -90,6 +90,7 @@ class AudioSource:
         self.ring: BlockRing | None = None
         self.failure: str | None = None
         self.ended = False
+        self.errors = 0          # failures caught in the pushing thread (PortAudio callback), block lost
 
     def open(self) -> BlockRing:
         self.failure, self.ended = None, False
@@ -229,10 +230,15 @@ class DeviceSource(AudioSource):
 
     def _callback(self, indata: np.ndarray, frames: int, time_info: Any, status: Any) -> None:
         # PortAudio's thread: copy and signal only. The first sample was captured one block plus the
-        # input latency ago.
-        if status:
-            self.xruns += 1
-        self.ring.push(indata, time.perf_counter() - self._block_s - self.latency)
+        # input latency ago. Nothing may escape: sounddevice would end the stream on an exception.
+        try:
+            if status:
+                self.xruns += 1
+            self.ring.push(indata, time.perf_counter() - self._block_s - self.latency)
+        except Exception:
+            self.errors += 1
+            if self.errors <= 3:
+                log.exception("audio callback of %r failed; that block is lost, the input goes on", self.name)
 
     def _finished(self) -> None:
         if not self._closing:
@@ -347,7 +353,8 @@ class FileSource(AudioSource):
                     return
             self.ended = not self._stop.is_set()  # stopped by close() is not the file's end
         except Exception as e:  # a corrupt file in the middle: stop with one sentence, keep the show
-            self.failure = f"decoding failed ({e})"
+            self.errors += 1
+            self.failure = f"reading failed ({e})"
 
     def _play(self, data: np.ndarray) -> None:
         """Play a block out; blocks while the sound card's buffer is full, which paces the file."""

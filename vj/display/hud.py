@@ -8,9 +8,9 @@ The HUD is never part of the output picture, so it is never recorded.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
+from typing import Mapping, Sequence
 
 import moderngl
 import numpy as np
@@ -27,6 +27,7 @@ BLOCK = LAST + 1           # a solid cell, used for the panel behind the text
 MAX_GLYPHS = 4096
 WHITE, DIM, GREEN, YELLOW, RED = (1, 1, 1, 1), (0.7, 0.7, 0.7, 1), (0.5, 1, 0.5, 1), (1, 0.85, 0.3, 1), (1, 0.35, 0.3, 1)
 PANEL = (0, 0, 0, 0.6)
+INDENT = "     "             # continuation lines of a wrapped HUD line
 
 Line = tuple[str, tuple[float, float, float, float]]
 
@@ -59,6 +60,33 @@ class FontAtlas:
             w, h = self.image.size
             self.uv[c] = (x / w, y / h, (x + cw) / w, (y + ch) / h)
 
+    def fit(self, lines: Sequence[Line], width_px: int, origin: int = 12) -> list[Line]:
+        """`lines` broken at spaces so that each fits a window `width_px` pixels wide, continuations
+        indented (a word longer than a line is cut): a sentence is read whole, never cut at the edge."""
+        room = width_px - 2 * origin
+        return [(piece, tint) for text, tint in lines for piece in self._wrap(text, room)]
+
+    def _wrap(self, text: str, room: float) -> list[str]:
+        out, line = [], ""
+        for word in text.split(" "):
+            candidate = f"{line} {word}" if line else word
+            if line.strip() and self.width(candidate) > room:
+                out.append(line.rstrip())
+                candidate = INDENT + word
+            line = candidate
+            while self.width(line) > room and len(line) > len(INDENT) + 1:   # a word longer than a line
+                cut = len(line) - 1
+                while cut > len(INDENT) + 1 and self.width(line[:cut]) > room:
+                    cut -= 1
+                out.append(line[:cut])
+                line = INDENT + line[cut:]
+        out.append(line)
+        return out
+
+    def width(self, text: str) -> float:
+        """Pixels `text` takes on a line (characters the atlas lacks count as '?', as drawn)."""
+        return sum(self.advance[_code(c)] for c in text)
+
     def layout(self, lines: Sequence[Line], origin: tuple[int, int] = (12, 12), gap: int = 2) -> np.ndarray:
         """Instance rows (x, y, w, h, u0, v0, u1, v1, r, g, b, a): a panel, then every glyph."""
         cw, ch = self.cell
@@ -67,7 +95,7 @@ class FontAtlas:
         for n, (text, tint) in enumerate(lines):
             pen, y = float(x0), y0 + n * (ch + gap)
             for char in text:
-                c = ord(char) if FIRST <= ord(char) <= LAST else ord("?")
+                c = _code(char)
                 if c != 32:
                     rows.append((round(pen) - 1, y, cw, ch, *self.uv[c], *tint))
                 pen += self.advance[c]
@@ -92,8 +120,9 @@ class TextLayer:
         self.vao = ctx.vertex_array(self.program, [(self.buffer, "4f 4f 4f/i", "rect", "glyph", "tint")])
         self.count = 0
 
-    def set_lines(self, lines: Sequence[Line]) -> None:
-        rows = self.atlas.layout(lines)
+    def set_lines(self, lines: Sequence[Line], width_px: int | None = None) -> None:
+        """Lay out `lines` for drawing; with `width_px`, long ones are wrapped to fit that window width."""
+        rows = self.atlas.layout(self.atlas.fit(lines, width_px) if width_px else lines)
         self.count = len(rows)
         if self.count:
             self.buffer.write(rows.tobytes())
@@ -116,8 +145,7 @@ class TextLayer:
 class Status:
     """What the HUD reports besides the parameters: the display's own figures."""
     display_fps: float = 0.0
-    display_errors: int = 0
-    generator_errors: int = 0
+    errors: Mapping[str, int] = field(default_factory=dict)  # failures caught, by part (generator, display, osc, ...)
     refused: int = 0
     warnings: Sequence[str] = ()
 
@@ -146,15 +174,20 @@ def describe(snap: Snapshot, frame: Frame | None, status: Status) -> list[Line]:
     if snap.get("record"):
         lines.append((f"REC  recording   {snap.get('record.dropped', 0)} pictures dropped", RED))
     elif snap.get("record.error"):
-        lines.append((f"REC  {snap['record.error'][:150]}", RED))
+        lines.append((f"REC  {snap['record.error']}", RED))
     state = [name.upper() for name in ("blackout", "freeze", "show_iterations", "pause") if snap.get(name)]
     if snap["brightness"] != 1.0:
         state.append(f"BRIGHTNESS {snap['brightness']:.1f}")
     if state:
         lines.append(("   ".join(state), YELLOW))
-    errors = (f"ERRORS generator {status.generator_errors}  display {status.display_errors}  "
-              f"refused {status.refused}")
-    lines.append((errors, RED if status.generator_errors or status.display_errors else DIM))
+    counts = "  ".join(f"{part} {n}" for part, n in status.errors.items())
+    lines.append((f"ERRORS {counts}  refused {status.refused}", RED if any(status.errors.values()) else DIM))
     lines.extend((f"! {w}", RED) for w in status.warnings)
     lines.append((KEY_HELP, DIM))
     return lines
+
+
+
+def _code(char: str) -> int:
+    """The atlas cell of a character: printable ASCII, anything else '?'."""
+    return ord(char) if FIRST <= ord(char) <= LAST else ord("?")

@@ -10,7 +10,9 @@ Hooks for the other parts of the app:
     is a `moderngl.Framebuffer` of the output size (`[display] output_*`), RGBA8, bottom row
     first as `read()`/`read_into()` return it; `output_fbo.ctx` is the GL context. Sinks must not
     block: read back asynchronously (a pixel buffer object read into now, mapped a frame or two
-    later). A sink that raises is logged, counted on the HUD and dropped.
+    later). A sink that raises is logged, counted on the HUD and called again next frame.
+  * `parts`: name -> anything with an `errors` count (the generator, this loop, the services); the
+    HUD's ERRORS line shows each, and the read-only `errors` row their sum.
   * the clock (`LiveClock` live, `FixedStepClock` for offline or replayed recordings).
   * `run_frames(n)` and `read_pixels()` let tests drive the real window in-process.
 """
@@ -19,7 +21,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import deque
-from typing import Callable
+from typing import Any, Callable
 
 import moderngl
 import numpy as np
@@ -65,6 +67,8 @@ class DisplayApp:
         self.sinks: list[FrameSink] = []
         self.keep_pixels, self.pixels = keep_pixels, None
         self.errors, self.frames, self.finished = 0, 0, False
+        self.parts: dict[str, Any] = {"generator": show.generator, "display": self}
+        self._sink_errors = 0
         self.swap_times: deque[float] = deque(maxlen=100_000)  # perf_counter after each swap (bench)
         self._rate = Rate(60)
         self._quit_asked_at = -1e9
@@ -123,15 +127,27 @@ class DisplayApp:
         self.swap_times.append(now)
         self._rate.tick(now)
         self.frames += 1
+        self._publish_errors()
 
     # -- parts of a frame ----------------------------------------------------------------------
     def _feed(self, sink: FrameSink, output: moderngl.Framebuffer, t: float) -> None:
         try:
             sink(output, t)
-        except Exception:
+        except Exception:  # kept: a recorder that failed once must get the next frame
             self.errors += 1
-            self.sinks.remove(sink)
-            log.exception("frame sink %r failed and was removed; the show goes on", sink)
+            self._sink_errors += 1
+            if self._sink_errors <= 3 or self._sink_errors % 600 == 0:
+                log.exception("frame sink %r failed (error %d); the show goes on", sink, self._sink_errors)
+
+    def error_counts(self) -> dict[str, int]:
+        """Failures caught so far, by part."""
+        return {name: int(getattr(part, "errors", 0)) for name, part in self.parts.items()}
+
+    def _publish_errors(self) -> None:
+        """The read-only `errors` row follows the sum, so OSC clients and the timeline see it too."""
+        total = sum(self.error_counts().values())
+        if "errors" in self.store.specs and total != self.store.base("errors"):
+            self.store.set("errors", total, "app")
 
     def _overlay(self, snap, newest, t: float) -> None:
         """The HUD and the quit question, rebuilt a few times a second, drawn on the window only."""
@@ -142,14 +158,17 @@ class DisplayApp:
             lines = describe(snap, newest, self.status()) if snap["hud"] else []
             if asking:
                 lines.insert(0, ("QUIT? press Q (or send quit) again within 3 s to end the show", RED))
-            self.text.set_lines(lines)
+            self.text.set_lines(lines, self.window.size[0])
             self._hud_at, self._hud_asking = t, asking
         self.text.draw(self.ctx.screen, self.window.size)
 
     def status(self) -> Status:
-        return Status(display_fps=self._rate.per_s(), display_errors=self.errors,
-                      generator_errors=self.show.generator.errors, refused=self.store.refused,
+        return Status(display_fps=self._rate.per_s(), errors=self.error_counts(), refused=self.store.refused,
                       warnings=tuple(self.show.warnings))
+
+    def finish(self) -> None:
+        """End `run()` after the current frame, as a confirmed quit does (any thread, or a signal handler)."""
+        self.finished = True
 
     def _quit_asked(self) -> None:
         if self.t - self._quit_asked_at < QUIT_CONFIRM:

@@ -79,7 +79,12 @@ class _Arm:
 
 
 class MidiInput:
-    """One controller: its port watched by name, its messages mapped onto the store, MIDI learn."""
+    """One controller: its port watched by name, its messages mapped onto the store, MIDI learn.
+
+    `errors` counts failures caught in the port's callback and the worker; the next message is
+    handled as usual."""
+
+    part = "midi"
 
     def __init__(self, store: ParamStore, midi: MidiSetup, path: Path | None = None, label: str = "<setup>",
                  backend: Backend | None = None, poll_s: float = POLL_S, warnings: list[str] | None = None) -> None:
@@ -92,6 +97,7 @@ class MidiInput:
         self.status = "off" if not midi.device else "not connected"
         self.dropped = 0            # messages lost because the worker fell 1024 behind
         self.unmapped = 0           # messages no row listens to
+        self.errors = 0             # failures caught (callback or worker), each logged
         self.armed: str | None = None
         self.learned = ""           # the last mapping learned, in words
         self._queue: queue.Queue = queue.Queue(maxsize=1024)
@@ -138,11 +144,16 @@ class MidiInput:
 
     # -- the one input path ----------------------------------------------------------------------
     def receive(self, msg: mido.Message) -> None:
-        """The port callback (and the tests' entry): hand off, nothing else."""
+        """The port callback (and the tests' entry): hand off, nothing else. Never raises: an
+        exception would reach rtmidi's own thread."""
         try:
             self._queue.put_nowait(msg)
         except queue.Full:
             self.dropped += 1
+        except Exception:
+            self.errors += 1
+            if self.errors <= 3:
+                log.exception("MIDI callback failed on %s; the controller keeps working", msg)
 
     def process_pending(self) -> int:
         """Apply every queued message and learn request; returns how many were handled."""
@@ -175,7 +186,9 @@ class MidiInput:
             elif not self.mapper.handle(item, self.store):
                 self.unmapped += 1
         except Exception:  # a bug in one mapping must not stop the controller
-            log.exception("MIDI message %s failed; the controller keeps working", item)
+            self.errors += 1
+            if self.errors <= 3 or self.errors % 100 == 0:
+                log.exception("MIDI message %s failed (error %d); the controller keeps working", item, self.errors)
 
     # -- MIDI learn ------------------------------------------------------------------------------
     def _on_change(self, change: Change) -> None:

@@ -86,7 +86,10 @@ class _UDPServer(BlockingOSCUDPServer):
 
 
 class OscServer:
-    """Listens on the setup's port; `accepted` and `refusals` count what came in."""
+    """Listens on the setup's port; `accepted` and `refusals` count what came in, `errors` our own
+    failures while handling a message (a bug, not the sender's fault; the next message is served)."""
+
+    part = "osc"
 
     def __init__(self, store: ParamStore, osc: OscSetup, label: str = "<setup>",
                  warnings: list[str] | None = None) -> None:
@@ -124,6 +127,10 @@ class OscServer:
     @property
     def refused(self) -> int:
         return self.refusals.total
+
+    @property
+    def errors(self) -> int:
+        return self.refusals.counts["bug"]
 
     @property
     def running(self) -> bool:

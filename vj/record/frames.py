@@ -17,6 +17,7 @@ from PIL import Image
 from engine.bus import Frame, FrameBus
 
 from .encoder import VideoFile, VideoFormat
+from .oserrors import cause
 
 log = logging.getLogger(__name__)
 
@@ -61,8 +62,8 @@ class GeneratorFrameWriter:
                     break
                 self.bus.wait_after(self._seq, timeout=0.05, final_only=True)
         except OSError as e:
-            self.error = (f"Saving generator frames stopped: {self.path} cannot be written "
-                          f"({e.strerror or e}); the recording goes on without them.")
+            what, remedy = cause(e, self.path.parent, self.path.name)
+            self.error = f"Saving generator frames stopped: {what}; the video goes on without them; {remedy}."
             log.error(self.error)
             self.on_fault(self.error)
         finally:

@@ -7,8 +7,10 @@ A take writes, side by side in the setup's recording folder:
 
 Three threads feed it and none of them waits for the disk: the window calls `on_output(fbo, t)` on the
 main thread every display frame, the audio input calls `on_audio(block, t, samplerate)`, and store
-writers (OSC, MIDI, keys) reach it as a store listener. A take that fails (disk full) ends
-itself with one sentence in `record.error` and turns `record` off; the show goes on.
+writers (OSC, MIDI, keys) reach it as a store listener. A take whose disk or folder fails (disk
+full) ends itself with one sentence in `record.error` and turns `record` off; one whose encoder fails
+otherwise (a bug) is closed and recording goes on in a new take, up to MAX_RESTARTS times while
+`record` stays on. The show goes on either way; `errors` counts each failure for the HUD.
 
 Times: the take's clock is `perf_counter()` from the moment `record` turned on, the clock of the
 audio input and of the live display. A fixed-step display clock (replays, tests) is anchored to it at
@@ -16,15 +18,12 @@ the take's first frame.
 """
 from __future__ import annotations
 
-import errno
 import logging
-import os
 import threading
 import time
 import warnings
 from dataclasses import dataclass, field
 from fractions import Fraction
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -34,6 +33,7 @@ from engine.params import Change
 from ..show import Show
 from .encoder import VideoFormat
 from .frames import GeneratorFrameWriter
+from .oserrors import folder_problem
 from .paths import TakePaths, take_paths
 from .readback import FramebufferReader
 from .timeline import TimelineWriter, header
@@ -45,6 +45,7 @@ AUDIO_WAIT_S = 2.0   # a take begun with the show waits this long for the sound 
 AUDIO_FRESH_S = 2.0  # sound seen this recently means the input is live: give the take a sound track
 FLIGHT_GRACE_S = 0.5  # after `record` turns off, how long the last pictures may take off the GPU
 SAME_CLOCK_S = 0.5   # a display time this close to perf_counter() is on perf_counter's clock
+MAX_RESTARTS = 3     # encoder failures that open a new take while `record` stays on
 
 
 @dataclass
@@ -69,6 +70,8 @@ class Take:
 class Recorder:
     """The show's recorder: a service (`start`/`stop`), a frame sink (`on_output`), an audio listener."""
 
+    part = "record"
+
     def __init__(self, show: Show) -> None:
         self.show = show
         self.store = show.store
@@ -82,6 +85,8 @@ class Recorder:
         self._lock = threading.Lock()                   # begin/end come from any writer's thread
         self._audio_seen: tuple[float, int, int] | None = None  # (perf_counter, samplerate, channels)
         self._published_drops = 0
+        self.errors = 0                                 # takes (or their timeline/frames) that failed
+        self._restarts = 0                              # new takes opened after encoder failures
         self.store.subscribe(self._on_change)
 
     @classmethod
@@ -109,6 +114,8 @@ class Recorder:
             if part is take.video:
                 part.finish()
             part.wait(timeout)
+        if take and take.video and take.video.dropped != self.store.base("record.dropped"):
+            self.store.set("record.dropped", take.video.dropped, "app")   # those dropped while closing
 
     @property
     def recording(self) -> bool:
@@ -172,6 +179,8 @@ class Recorder:
             take.timeline.on_change(change)
         if change.name == "record":
             if change.value:
+                if change.source != "recorder":
+                    self._restarts = 0
                 self._begin()
             else:
                 self._end()
@@ -255,12 +264,28 @@ class Recorder:
         return seen[1], min(2, seen[2])
 
     def _fault(self, sentence: str) -> None:
-        """The video failed (disk full, folder gone): say so, stop recording, keep the show."""
+        """The video failed: say so and keep the show. A disk or folder fault stops recording; any other
+        (the encoder's own) closes this take and opens the next, unless it keeps happening."""
+        self.errors += 1
+        take = self._take
+        if take is not None and take.video is not None and not take.video.disk_fault \
+                and self._restarts < MAX_RESTARTS:
+            self._restarts += 1
+            log.warning("recording goes on in a new file (encoder failure %d of at most %d in a row)",
+                        self._restarts, MAX_RESTARTS)
+            threading.Thread(target=self._next_take, name="record-restart", daemon=True).start()
+            return
         self.store.set("record.error", sentence, "app")
         self.store.set("record", False, "recorder")
 
+    def _next_take(self) -> None:
+        self._end()
+        if self.store.base("record"):
+            self._begin()
+
     def _part_fault(self, sentence: str) -> None:
         """The timeline or the frame copy failed: say so (unless the video's own failure says more)."""
+        self.errors += 1
         take = self._take or self._last
         if take is None or take.video is None or take.video.error is None:
             self.store.set("record.error", sentence, "app")
@@ -277,15 +302,3 @@ def monitor_refresh_rate() -> float:
             return float(glfw.get_video_mode(monitor).refresh_rate) if monitor else 0.0
     except Exception:  # GLFW not initialized (offscreen contexts) or no monitor: unknown
         return 0.0
-
-
-def folder_problem(folder: Path) -> str | None:
-    """One sentence if recordings cannot be written in `folder` (made if missing), else None."""
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        if not os.access(folder, os.W_OK):
-            raise PermissionError(errno.EACCES, "permission denied")
-    except OSError as e:
-        return (f"Recording could not start: cannot write in {folder} ({e.strerror or e}); "
-                "make the folder writable or set another [record] folder in the setup.")
-    return None

@@ -28,6 +28,7 @@ from typing import Any, Callable, Iterator
 from engine.params import Change
 
 from ..show import Show
+from .oserrors import cause
 
 log = logging.getLogger(__name__)
 
@@ -120,8 +121,8 @@ class TimelineWriter:
                         break
                     self.show.bus.wait_after(self._bus_seq, timeout=POLL_S, final_only=True)
         except OSError as e:
-            self.error = (f"Timeline stopped: {self.path} cannot be written ({e.strerror or e}); "
-                          "the recording goes on without it.")
+            what, remedy = cause(e, self.path.parent, self.path.name)
+            self.error = f"Timeline stopped: {what}; the video goes on without it; {remedy}."
             log.error(self.error)
             self.on_fault(self.error)
 

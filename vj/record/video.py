@@ -10,7 +10,6 @@ An I/O failure (disk full, folder gone or read-only) ends the recording with one
 """
 from __future__ import annotations
 
-import errno
 import logging
 import os
 import queue
@@ -22,12 +21,11 @@ from typing import Callable
 import numpy as np
 
 from .encoder import VideoFile, VideoFormat
+from .oserrors import could_not_start, stopped
+from .sound import SoundPlacer
 
 log = logging.getLogger(__name__)
 
-NO_SPACE = (errno.ENOSPC, errno.EFBIG, errno.EDQUOT)
-CANNOT_WRITE = (errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOENT, errno.ENOTDIR)
-SOUND_SLACK_S = 0.010   # time-stamp jitter tolerated before sound is re-placed (gap or overlap)
 SOUND_STALL_S = 0.5     # sound this far behind the picture is given up on and filled with silence
 SOUND_TAIL_WAIT_S = 0.3 # at the end, how long to wait for the sound of the last pictures
 ENCODER_NICENESS = 5    # below the display and generator threads (0), above idle
@@ -63,9 +61,11 @@ class VideoRecording:
         self.dropped = 0
         self.encode_s = 0.0      # wall time spent encoding pictures on this thread (bench.record)
         self.error: str | None = None
+        self.disk_fault = False  # the error was the disk's or folder's (retrying at once would fail again)
         self._pictures: queue.Queue[tuple[np.ndarray, int]] = queue.Queue(max_pictures)
         self._sound: queue.Queue[tuple[np.ndarray, float]] = queue.Queue(512)
-        self._next_sample = 0
+        self._next_sample = 0               # samples written to the file
+        self._placer = SoundPlacer(fmt.audio_rate or 1, 1 if fmt.audio_channels == 1 else 2)
         self._sound_end: int | None = None  # set at the end: the last picture's end, in samples
         self._last_index = -1
         self._file: VideoFile | None = None
@@ -156,28 +156,17 @@ class VideoRecording:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._file = VideoFile(self.path, self.fmt)
         except OSError as e:
-            reason = e.strerror or str(e)
-            raise RecordingError(f"Recording could not start: cannot write {self.path.name} in {self.path.parent} "
-                                 f"({reason}); make the folder writable or set another [record] folder "
-                                 f"in the setup.") from e
+            raise RecordingError(could_not_start(e, self.path.parent)) from e
 
     def _place_sound(self) -> None:
-        """Write every queued sound block at the sample its time stamp says, filling gaps with silence."""
-        rate = self.fmt.audio_rate
+        """Write every queued sound block where its time stamp says, through clock drift (sound.py)."""
         while True:
             try:
                 block, t = self._sound.get_nowait()
             except queue.Empty:
                 return
-            start = round(t * rate)
-            drift = start - self._next_sample
-            if abs(drift) <= SOUND_SLACK_S * rate:
-                drift = 0                      # jitter: keep the sound seamless
-            if drift > 0:
-                self._silence(drift)           # lost blocks or a late start
-            elif drift < 0:
-                block = block[-drift:]         # overlaps sound already written (or precedes t0)
-            self._write_sound(block)
+            for piece in self._placer.place(block, t):
+                self._write_sound(piece)
 
     def _keep_sound_moving(self) -> None:
         """A stalled sound source must not hold the picture back in the muxer: fill with silence."""
@@ -201,11 +190,8 @@ class VideoRecording:
             self._silence(end - self._next_sample)
 
     def _silence(self, samples: int) -> None:
-        channels = 1 if self.fmt.audio_channels == 1 else 2
-        while samples > 0:  # in pieces, so a long gap does not allocate a long buffer
-            n = min(samples, 48_000)
-            self._write_sound(np.zeros((n, channels), np.float32))
-            samples -= n
+        for piece in self._placer.silence(samples):
+            self._write_sound(piece)
 
     def _write_sound(self, block: np.ndarray) -> None:
         if self._sound_end is not None:
@@ -217,18 +203,14 @@ class VideoRecording:
     def _fault(self, e: Exception) -> None:
         if isinstance(e, RecordingError):
             sentence = str(e)
-        elif isinstance(e, OSError) and e.errno in NO_SPACE:
-            sentence = (f"Recording stopped: no space left for {self.path.name} in {self.path.parent} "
-                        f"({self.seconds:.1f} s kept and playable); free some space or set another "
-                        "[record] folder in the setup.")
-        elif isinstance(e, OSError) and e.errno in CANNOT_WRITE:
-            sentence = (f"Recording stopped: {self.path} can no longer be written ({e.strerror}); "
-                        f"the {self.seconds:.1f} s before are kept and playable.")
+        elif isinstance(e, OSError):
+            sentence = stopped(e, self.path, self.seconds)
         else:
             sentence = (f"Recording stopped: writing {self.path} failed ({e}); "
                         f"the {self.seconds:.1f} s before are kept and playable.")
             log.debug("recording failure", exc_info=True)
         self.error = sentence
+        self.disk_fault = isinstance(e, (OSError, RecordingError))
         log.error(sentence)
         try:
             self.on_fault(sentence)
