@@ -246,7 +246,7 @@ class OscServer:
             raise refused[0]
 
     def _apply(self, route: Route, args: list[Any], host: str) -> None:
-        kind, name = route.kind, route.name
+        kind = route.kind
         if kind == SYNC_KIND:
             if self.feedback:
                 self.feedback.sync(host)
