@@ -48,3 +48,44 @@ def test_midi_learn_keeps_a_windows_setup_readable_in_its_own_encoding(tmp_path)
     assert raw.startswith(codecs.BOM_UTF8) and b"\r\n" in raw and b"\n" not in raw.replace(b"\r\n", b"")
     setup = load_setup(path)
     assert setup.name == "café show" and [(m.cc, m.param) for m in setup.midi.map] == [(16, "temperature")]
+
+
+# -- case 1: every command ends in one sentence, never a traceback ------------------------------
+def _run_cli(capsys, *argv: str) -> tuple[int, list[str]]:
+    """Exit status and the non-empty stderr lines of `vj ARGV`, run in-process."""
+    from vj.cli import main
+    rc = main(list(argv))
+    out = capsys.readouterr()
+    _run_cli.out = out.out
+    return rc, [line for line in out.err.splitlines() if line.strip()]
+
+
+def test_fetch_without_internet_is_one_sentence_at_once(monkeypatch, capsys):
+    import socket
+
+    def offline(*_a, **_k):
+        raise OSError(-3, "Temporary failure in name resolution")
+    monkeypatch.setattr(socket, "create_connection", offline)
+    monkeypatch.setattr("huggingface_hub.try_to_load_from_cache", lambda *a, **k: None)
+    rc, err = _run_cli(capsys, "fetch", "ViT-B-32:openai")
+    assert rc == 2 and len(err) == 1, err
+    assert "huggingface.co is not reachable (Temporary failure in name resolution)" in err[0]
+    assert "Traceback" not in err[0] and "vj fetch ViT-B-32:openai" in err[0]
+
+
+def test_fetch_of_a_local_model_needs_no_internet(monkeypatch, capsys):
+    import socket
+    monkeypatch.setattr(socket, "create_connection", lambda *a, **k: pytest.fail("no network wanted"))
+    rc, _ = _run_cli(capsys, "fetch", "builtin")
+    assert rc == 0 and "builtin.safetensors" in _run_cli.out
+
+
+def test_a_file_error_in_any_command_is_one_sentence(tmp_path, capsys):
+    rc, err = _run_cli(capsys, "osc-spec", "--out", str(tmp_path / "no" / "such" / "osc.md"))
+    assert rc == 1 and len(err) == 1 and "No such file or directory" in err[0] and "osc.md" in err[0]
+
+
+def test_an_unexpected_error_is_one_sentence_with_the_way_to_the_details(monkeypatch, capsys):
+    monkeypatch.setattr("vj.osc.spec.markdown", lambda: 1 / 0)
+    rc, err = _run_cli(capsys, "osc-spec")
+    assert rc == 1 and len(err) == 1 and "ZeroDivisionError" in err[0] and "vj -v osc-spec" in err[0]
