@@ -7,6 +7,7 @@ add their own rows in `vj/`.
 from __future__ import annotations
 
 from .params import Action, ParamSpec, ParamStore, Snapshot
+from .schedule import live_slot
 
 SLOTS = 8
 PROMPT_MAX_LEN = 300
@@ -54,6 +55,11 @@ ACTIONS: list[Action] = [
 
 def filled_slots(snap: Snapshot) -> list[int]:
     return [i for i in range(1, SLOTS + 1) if snap[f"prompt.{i}"].strip()]
+
+
+def shown_slot(snap: Snapshot) -> int:
+    """The live slot that paints (engine.schedule.live_slot): `prompt.select` unless that slot is empty."""
+    return live_slot(snap["prompt.select"], filled_slots(snap)) or snap["prompt.select"]
 
 
 def step_slot(store: ParamStore, direction: int, source: str = "api") -> None:

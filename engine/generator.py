@@ -53,11 +53,18 @@ class Rate:
     def tick(self, t: float) -> None:
         self.times.append(t)
 
-    def per_s(self) -> float:
+    def per_s(self, now: float | None = None) -> float:
+        """The rate over the window; with `now` (perf_counter seconds) a silence longer than two
+        mean intervals counts too, so a rate shown on the HUD falls to 0 when events stop."""
         if len(self.times) < 2:
             return 0.0
         span = self.times[-1] - self.times[0]
-        return (len(self.times) - 1) / span if span > 0 else 0.0
+        if span <= 0:
+            return 0.0
+        n = len(self.times) - 1
+        if now is not None and now - self.times[-1] > 2 * span / n:
+            span = now - self.times[0]
+        return n / span
 
 
 class Generator:
@@ -101,10 +108,20 @@ class Generator:
         return self._thread is not None and self._thread.is_alive()
 
     def _run(self) -> None:
+        said = None
         while not self._stop.is_set():
             try:
-                if self.step() is None and self.store.snapshot()["pause"]:
-                    self._stop.wait(0.02)
+                idle = self.idle_reason()
+                if idle != said:          # said once when it starts and once when it ends
+                    if idle:
+                        log.warning("the generator waits: %s", idle)
+                    else:
+                        log.info("the generator paints again")
+                    said = idle
+                if idle:
+                    self._stop.wait(0.05)     # nothing to do until a control changes that
+                    continue
+                self.step()
             except Exception:  # anything at all: count it, restart the frame, keep painting
                 self._recover("error", exc_info=True)
                 self._stop.wait(0.05)
@@ -150,6 +167,20 @@ class Generator:
         if final:
             self.frame_index += 1
         return self.bus.publish(frame)
+
+    def rates(self, now: float) -> tuple[float, float]:
+        """(finished frames/s, iterations/s) as of `now` (perf_counter seconds): 0 when it stopped."""
+        return self._frame_rate.per_s(now), self._iter_rate.per_s(now)
+
+    def idle_reason(self, snap: Snapshot | None = None) -> str | None:
+        """Why `step()` can paint nothing now, in one sentence for the performer, or None when it can."""
+        snap = snap or self.store.snapshot()
+        if snap["pause"]:
+            return "paused (the pause parameter is on); send /vj/pause 0 to paint again"
+        if not filled_slots(snap):
+            return ("every prompt slot is empty; type one (/vj/prompt/1 \"a red circle\" over OSC) "
+                    "or add [[prompts]] to the setup")
+        return None
 
     def mix(self, snap: Snapshot) -> Mix:
         filled = filled_slots(snap)

@@ -89,3 +89,128 @@ def test_an_unexpected_error_is_one_sentence_with_the_way_to_the_details(monkeyp
     monkeypatch.setattr("vj.osc.spec.markdown", lambda: 1 / 0)
     rc, err = _run_cli(capsys, "osc-spec")
     assert rc == 1 and len(err) == 1 and "ZeroDivisionError" in err[0] and "vj -v osc-spec" in err[0]
+
+
+# -- case 2: no loop waits for a state that cannot come; the reason is said ---------------------
+def _empty_prompt_setup(**params):
+    from tests.conftest import small_setup
+    setup = small_setup(**params)
+    setup.prompts = []
+    return setup
+
+
+def test_render_of_a_setup_without_prompts_says_why_at_once(tmp_path):
+    from vj.render import render
+    with pytest.raises(SetupError, match="nothing to render, every prompt slot is empty"):
+        render(_empty_prompt_setup(), 3, tmp_path / "out", progress=False)
+
+
+def test_render_of_a_paused_setup_says_why_at_once(tmp_path):
+    from vj.render import render
+    from tests.conftest import small_setup
+    with pytest.raises(SetupError, match="nothing to render, paused"):
+        render(small_setup(pause=True), 3, tmp_path / "out", progress=False)
+
+
+def test_the_live_generator_waits_quietly_and_the_hud_says_why(caplog):
+    import logging
+    import time
+
+    from vj.display.hud import Status, describe
+    from vj.show import build_show
+    caplog.set_level(logging.INFO, logger="engine.generator")
+    show = build_show(_empty_prompt_setup())
+    gen = show.generator.start()
+    try:
+        time.sleep(0.3)
+        assert gen.iterations == 0
+        idle = gen.idle_reason()
+        lines = [text for text, _ in describe(show.store.snapshot(), None, Status(idle=idle))]
+        assert any(line.startswith("WAITING: every prompt slot is empty") for line in lines), lines
+        show.store.set("prompt.3", "a red circle", "osc")
+        deadline = time.monotonic() + 20
+        while show.bus.latest() is None and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert show.bus.latest() is not None and gen.idle_reason() is None
+    finally:
+        gen.stop()
+    said = [r.getMessage() for r in caplog.records if r.name == "engine.generator"]
+    assert said[0].startswith("the generator waits: every prompt slot is empty") and said[1] == "the generator paints again"
+
+
+# -- case 6: every counter on the HUD counts what its label says ---------------------------------
+def test_the_hud_refused_counter_counts_osc_refusals(xvfb):
+    from pythonosc.udp_client import SimpleUDPClient
+
+    from tests.conftest import small_setup
+    from tests.osc_tools import start_server, wait_for
+    from vj.app import build
+    from vj.display import DisplayApp, FixedStepClock
+    setup = small_setup()
+    show, _ = build(setup)
+    server = start_server(show.store)
+    app = DisplayApp(show, clock=FixedStepClock(60))
+    app.input_counters[server.source] = lambda: server.refused
+    try:
+        c = SimpleUDPClient("127.0.0.1", server.port)
+        c.send_message("/vj/no/such/thing", 1.0)                   # refused before the store
+        c.send_message("/vj/temperature", 1000.0)                  # out of range
+        assert wait_for(lambda: server.refused == 2)
+        show.store.set("views", 10_000, "midi")                    # a MIDI write the store refuses
+        assert app.status().refused == 3
+    finally:
+        server.stop()
+        app.close()
+
+
+def test_the_hud_generator_rate_falls_to_zero_when_frames_stop():
+    from engine.generator import Rate
+    rate = Rate(8)
+    for i in range(8):
+        rate.tick(10.0 + i * 0.5)                                  # 2 frames/s, then nothing
+    assert rate.per_s(13.6) == pytest.approx(2.0)
+    assert rate.per_s(13.5 + 100) < 0.1                            # 100 s later: not still 2
+
+
+# -- case 7: feedback always equals what is shown -----------------------------------------------
+@pytest.fixture
+def osc_show():
+    from tests.osc_tools import Listener, start_server
+    from vj.tables import app_store
+    store = app_store()
+    listener = Listener()
+    server = start_server(store, feedback_port=listener.port)
+    yield store, server, listener
+    server.stop()
+    listener.close()
+
+
+def test_selecting_an_empty_slot_feeds_back_the_slot_that_paints(osc_show):
+    from pythonosc.udp_client import SimpleUDPClient
+
+    from engine.controls import filled_slots
+    from engine.schedule import live_mix
+    from tests.osc_tools import wait_for
+    store, server, listener = osc_show
+    store.set("prompt.4", "a red circle")
+    c = SimpleUDPClient("127.0.0.1", server.port)
+    c.send_message("/vj/prompt/select", 6)
+    snap_mix = lambda: live_mix(store.snapshot()["prompt.select"], 0.0, filled_slots(store.snapshot()))  # noqa: E731
+    assert wait_for(lambda: store.base("prompt.select") == 6) and snap_mix() == ((4, 1.0),)
+    assert wait_for(lambda: listener.last("/vj/prompt/select") == 4)
+    assert wait_for(lambda: listener.last("/vj/prompt/active") == "a red circle")
+
+
+def test_emptying_the_painting_slot_feeds_back_the_one_that_takes_over(osc_show):
+    from pythonosc.udp_client import SimpleUDPClient
+
+    from tests.osc_tools import wait_for
+    store, server, listener = osc_show
+    store.set("prompt.2", "a blue square")
+    store.set("prompt.5", "a green ring")
+    c = SimpleUDPClient("127.0.0.1", server.port)
+    c.send_message("/vj/prompt/select", 5)
+    assert wait_for(lambda: listener.last("/vj/prompt/active") == "a green ring")
+    c.send_message("/vj/prompt/5", "")
+    assert wait_for(lambda: listener.last("/vj/prompt/select") == 2)
+    assert wait_for(lambda: listener.last("/vj/prompt/active") == "a blue square")

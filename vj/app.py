@@ -43,7 +43,9 @@ def run(setup: Setup, seconds: float | None = None) -> None:
     """The live show: open the window, start the generator and services, loop until quit, stop.
 
     A service that wants the output picture (the recorder) defines `on_output(output_fbo, t)`; it
-    becomes a frame sink of the display loop (vj/display/loop.py says what sinks may do). Services
+    becomes a frame sink of the display loop (vj/display/loop.py says what sinks may do). An input
+    service that refuses messages itself defines `refused` (a count) and `source` (its store source
+    name); the HUD's refused counter adds them up. Services
     stop on the main thread while the GL context is still current, so they can finish read-backs.
     """
     from .display import DisplayApp, window
@@ -51,6 +53,7 @@ def run(setup: Setup, seconds: float | None = None) -> None:
     show, services = build(setup)
     app = DisplayApp(show)
     app.sinks.extend(s.on_output for s in services if hasattr(s, "on_output"))
+    app.input_counters.update({s.source: lambda s=s: s.refused for s in services if hasattr(s, "refused")})
     show.generator.start()
     for service in services:
         service.start()

@@ -118,22 +118,27 @@ class Status:
     display_fps: float = 0.0
     display_errors: int = 0
     generator_errors: int = 0
-    refused: int = 0
+    refused: int = 0            # inputs refused, whoever sent them (OSC, MIDI, keys)
     warnings: Sequence[str] = ()
+    rates: tuple[float, float] | None = None   # generator (frames/s, it/s) now; None: the frame's own
+    idle: str | None = None     # why the generator paints nothing now (Generator.idle_reason)
 
 
 def describe(snap: Snapshot, frame: Frame | None, status: Status) -> list[Line]:
     """The HUD's lines for this moment. Optional parameters (audio, record) show only where they exist."""
     stats = frame.stats if frame is not None else {}
+    fps, its = status.rates or (stats.get("frames_per_s", 0.0), stats.get("iters_per_s", 0.0))
     lines: list[Line] = [(
-        f"GENERATOR {stats.get('frames_per_s', 0.0):5.2f} frames/s  {stats.get('iters_per_s', 0.0):6.1f} it/s"
+        f"GENERATOR {fps:5.2f} frames/s  {its:6.1f} it/s"
         f"   DISPLAY {status.display_fps:5.1f} fps"
         + (f"   frame {frame.index} it {frame.iteration}" if frame is not None else "   waiting for the first frame"),
         WHITE)]
     for slot, text, weight in stats.get("mix", ()):
         short = text if len(text) <= 60 else text[:57] + "..."
         lines.append((f"PROMPT {slot}  {weight:4.2f}  {short}", WHITE))
-    if not stats.get("mix"):
+    if status.idle:
+        lines.append((f"WAITING: {status.idle}", YELLOW))
+    elif not stats.get("mix"):
         lines.append((f"PROMPT {snap['prompt.select']}  (no frame yet)", DIM))
     lines.append((f"TEMPERATURE {snap['temperature']:.0f}   noise {stats.get('noise', 0.0):.2f}   "
                   f"{snap['iterations']} it x {snap['views']} views   mode {snap['mode']}", WHITE))

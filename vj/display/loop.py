@@ -63,6 +63,7 @@ class DisplayApp:
         self.effects = Effects(self.store)
         self.clock = clock or LiveClock(self.window.refresh_rate or setup.fps, pace=True if not self.window.refresh_rate else None)
         self.sinks: list[FrameSink] = []
+        self.input_counters: dict[str, Callable[[], int]] = {}   # store source -> its service's refusals
         self.keep_pixels, self.pixels = keep_pixels, None
         self.errors, self.frames, self.finished = 0, 0, False
         self.swap_times: deque[float] = deque(maxlen=100_000)  # perf_counter after each swap (bench)
@@ -147,9 +148,18 @@ class DisplayApp:
         self.text.draw(self.ctx.screen, self.window.size)
 
     def status(self) -> Status:
-        return Status(display_fps=self._rate.per_s(), display_errors=self.errors,
-                      generator_errors=self.show.generator.errors, refused=self.store.refused,
-                      warnings=tuple(self.show.warnings))
+        now = time.perf_counter()
+        return Status(display_fps=self._rate.per_s(now), display_errors=self.errors,
+                      generator_errors=self.show.generator.errors, refused=self.refused(),
+                      warnings=tuple(self.show.warnings), rates=self.show.generator.rates(now),
+                      idle=self.show.generator.idle_reason())
+
+    def refused(self) -> int:
+        """Inputs refused, whoever sent them: each input service's own count (`input_counters`,
+        e.g. the OSC server's, which refuses most before the store sees them) plus the store's
+        refusals of every other writer (MIDI, keys)."""
+        counted = sum(count() for count in self.input_counters.values())
+        return counted + sum(n for source, n in self.store.refused_by.items() if source not in self.input_counters)
 
     def _quit_asked(self) -> None:
         if self.t - self._quit_asked_at < QUIT_CONFIRM:

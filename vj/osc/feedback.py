@@ -22,6 +22,7 @@ from typing import Any, Iterable
 
 from pythonosc.osc_message_builder import OscMessageBuilder
 
+from engine.controls import shown_slot
 from engine.params import Change, ParamStore
 
 from ..ratelog import RateLimitedLog
@@ -69,6 +70,8 @@ class Feedback:
             wake = self._mark(change.name)
             if _ACTIVE in self._addresses and _PROMPT_TEXT.match(change.name):
                 wake = self._mark(_ACTIVE) or wake
+            if _PROMPT_TEXT.match(change.name) and "prompt.select" in self._addresses:
+                wake = self._mark("prompt.select") or wake   # filling or emptying a slot can move it
         if wake:
             self._wake.set()
 
@@ -163,11 +166,13 @@ class Feedback:
 
     def _datagram(self, address: str) -> bytes:
         route = self._routes[address]
+        snap = self.store.snapshot()
         if route.kind == ACTIVE_KIND:
-            value: Any = self.store.base(f"prompt.{self.store.base('prompt.select')}")
+            value: Any = snap[f"prompt.{shown_slot(snap)}"]
         else:
             spec = self.store.specs[route.name]
-            value = self.store.base(route.name)
+            # the slot that paints, not an empty pad pressed: labels show what the audience sees
+            value = shown_slot(snap) if route.name == "prompt.select" else self.store.base(route.name)
             value = float(spec.to_unit(value)) if route.kind == UNIT_PARAM else outgoing(spec, value)
         msg = OscMessageBuilder(address)
         msg.add_arg(value)
