@@ -214,3 +214,25 @@ def test_emptying_the_painting_slot_feeds_back_the_one_that_takes_over(osc_show)
     c.send_message("/vj/prompt/5", "")
     assert wait_for(lambda: listener.last("/vj/prompt/select") == 2)
     assert wait_for(lambda: listener.last("/vj/prompt/active") == "a blue square")
+
+
+# -- case 5: the HUD shows what performers type, in their own language --------------------------
+def test_the_hud_font_draws_accents_and_scripts_and_a_box_only_for_what_it_lacks():
+    import numpy as np
+
+    from vj.display.font import FALLBACK
+    from vj.display.hud import FontAtlas
+    atlas = FontAtlas(14)
+    keys = atlas.keys("un cœur rouge 🔥")
+    assert keys[:-1] == list("un cœur rouge ") and keys[-1] == FALLBACK     # only the emoji lacks a glyph
+    assert atlas.keys("Привет éà ß ½") == list("Привет éà ß ½") and atlas.missing == {"🔥"}
+
+    def cell(key):
+        u0, v0, u1, v1 = atlas.uv[key]
+        w, h = atlas.image.size
+        return np.asarray(atlas.image)[round(v0 * h):round(v1 * h), round(u0 * w):round(u1 * w)]
+    assert cell("œ").max() == 255 and not np.array_equal(cell("œ")[:, :cell("?").shape[1]], cell("?"))
+    assert atlas.keys("e\u0301") == ["é"]                                    # decomposed accents: one glyph
+    assert atlas.keys("❤\ufe0f a\u200db") == atlas.keys("❤ ab")              # variation selector, ZWJ: no room
+    rows = atlas.layout([("un cœur rouge 🔥", (1, 1, 1, 1))])
+    assert len(rows) == 1 + len("uncœurrouge") + 1                          # panel, letters, one box

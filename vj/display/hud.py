@@ -1,29 +1,27 @@
 """The performer's overlay: rates, prompts, levels, state and warnings, drawn on the window only.
 
-Text comes from a small font atlas rendered with PIL's default font when the window opens; each
-glyph is one instanced quad, so a HUD of a few hundred characters is one draw call. The text is
-rebuilt a few times a second, not every frame, to keep the render loop's Python light.
+Text is any Unicode, drawn from a glyph atlas that FreeType fills from a shipped font as characters
+first appear (vj/display/font.py); each glyph is one instanced quad, so a HUD of a few hundred
+characters is one draw call. The text is rebuilt a few times a second, not every frame, to keep
+the render loop's Python light.
 The HUD is never part of the output picture, so it is never recorded.
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
 import moderngl
 import numpy as np
-from PIL import Image, ImageDraw, ImageFont
 
 from engine.bus import Frame
 from engine.params import Snapshot
 
-from .keys import KEY_HELP
+from .font import BLOCK, GlyphAtlas
 from .glsl import SHADER_DIR, load_program
+from .keys import KEY_HELP
 
-FIRST, LAST = 32, 126      # printable ASCII; anything else is drawn as '?'
-BLOCK = LAST + 1           # a solid cell, used for the panel behind the text
 MAX_GLYPHS = 4096
 WHITE, DIM, GREEN, YELLOW, RED = (1, 1, 1, 1), (0.7, 0.7, 0.7, 1), (0.5, 1, 0.5, 1), (1, 0.85, 0.3, 1), (1, 0.35, 0.3, 1)
 PANEL = (0, 0, 0, 0.6)
@@ -31,46 +29,20 @@ PANEL = (0, 0, 0, 0.6)
 Line = tuple[str, tuple[float, float, float, float]]
 
 
-class FontAtlas:
-    """Glyph cells of one font in a single-channel image, with per-glyph advance widths."""
-
-    def __init__(self, size: int = 14) -> None:
-        try:
-            font = ImageFont.load_default(size)
-        except TypeError:  # Pillow < 10.1: the fixed bitmap font
-            font = ImageFont.load_default()
-        ascent, descent = font.getmetrics()
-        codes = range(FIRST, BLOCK + 1)
-        self.advance = {c: font.getlength(chr(c)) for c in codes if c != BLOCK}
-        self.advance[BLOCK] = 1.0
-        self.cell = (math.ceil(max(self.advance.values())) + 2, ascent + descent)
-        cols = 16
-        rows = math.ceil(len(codes) / cols)
-        cw, ch = self.cell
-        self.image = Image.new("L", (cols * cw, rows * ch), 0)
-        draw = ImageDraw.Draw(self.image)
-        self.uv: dict[int, tuple[float, float, float, float]] = {}
-        for i, c in enumerate(codes):
-            x, y = (i % cols) * cw, (i // cols) * ch
-            if c == BLOCK:
-                draw.rectangle((x, y, x + cw - 1, y + ch - 1), fill=255)
-            else:
-                draw.text((x + 1, y), chr(c), font=font, fill=255)
-            w, h = self.image.size
-            self.uv[c] = (x / w, y / h, (x + cw) / w, (y + ch) / h)
+class FontAtlas(GlyphAtlas):
+    """The HUD's glyphs (vj/display/font.py: any Unicode, FreeType, a shipped font) laid out as quads."""
 
     def layout(self, lines: Sequence[Line], origin: tuple[int, int] = (12, 12), gap: int = 2) -> np.ndarray:
         """Instance rows (x, y, w, h, u0, v0, u1, v1, r, g, b, a): a panel, then every glyph."""
-        cw, ch = self.cell
+        ch = self.cell_height
         rows, width = [], 0.0
         x0, y0 = origin
         for n, (text, tint) in enumerate(lines):
             pen, y = float(x0), y0 + n * (ch + gap)
-            for char in text:
-                c = ord(char) if FIRST <= ord(char) <= LAST else ord("?")
-                if c != 32:
-                    rows.append((round(pen) - 1, y, cw, ch, *self.uv[c], *tint))
-                pen += self.advance[c]
+            for key in self.keys(text):
+                if key != " ":
+                    rows.append((round(pen) - 1, y, self.width[key], ch, *self.uv[key], *tint))
+                pen += self.advance[key]
             width = max(width, pen - x0)
         if not lines:
             return np.zeros((0, 12), "f4")
@@ -85,7 +57,7 @@ class TextLayer:
     def __init__(self, ctx: moderngl.Context, size: int = 14, shader_dir: Path = SHADER_DIR) -> None:
         self.ctx = ctx
         self.atlas = FontAtlas(size)
-        self.texture = ctx.texture(self.atlas.image.size, 1, self.atlas.image.tobytes())
+        self.texture = ctx.texture(self.atlas.image.size, 1)
         self.texture.filter = (moderngl.NEAREST, moderngl.NEAREST)
         self.program = load_program(ctx, "text.vert", "text.frag", shader_dir)
         self.buffer = ctx.buffer(reserve=MAX_GLYPHS * 48, dynamic=True)
@@ -94,6 +66,9 @@ class TextLayer:
 
     def set_lines(self, lines: Sequence[Line]) -> None:
         rows = self.atlas.layout(lines)
+        if self.atlas.dirty:                    # new glyphs were rendered: upload the atlas again
+            self.texture.write(self.atlas.image.tobytes())
+            self.atlas.dirty = False
         self.count = len(rows)
         if self.count:
             self.buffer.write(rows.tobytes())
