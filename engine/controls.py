@@ -31,6 +31,8 @@ SPECS: list[ParamSpec] = [
               choices=("live", "schedule")),
     ParamSpec("loop", "bool", True, "scheduled deck fades from the last prompt back to the first"),
     ParamSpec("negative", "str", "", "negative prompt: pictures are pushed away from it", max_len=PROMPT_MAX_LEN),
+    ParamSpec("prompt.cut", "str", "", "prompts longer than the model reads: slot, tokens and the words it "
+              "ignores (empty: every prompt is read whole)", max_len=1000, readonly=True),
     ParamSpec("negative.weight", "float", 0.3, "strength of the negative prompt", lo=0, hi=1),
     ParamSpec("temperature", "float", 30.0, "0: frames barely move; 100: the scene changes completely", lo=0, hi=100),
     ParamSpec("noise", "float", 1.0, "multiplier on the temperature's noise between frames (audio energy rides it)",

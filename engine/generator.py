@@ -20,7 +20,7 @@ import numpy as np
 import torch
 
 from .bus import Frame, FrameBus
-from .controls import filled_slots
+from .controls import SLOTS, filled_slots
 from .models import Guide
 from .optimizer import FrameOptimizer
 from .params import ParamStore, Snapshot
@@ -84,6 +84,7 @@ class Generator:
         self._in_frame = False
         self._first = True         # the frame in progress paints from noise (first_iterations, full lr)
         self._pending: set[str] = set()
+        self._texts_checked: tuple[str, ...] = ()   # prompt texts last checked for length
         self._iter_rate, self._frame_rate = Rate(), Rate(8)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -133,6 +134,7 @@ class Generator:
         if snap["pause"]:
             return None
         self._apply_pending()
+        self._check_lengths(snap)
         mix = self.mix(snap)
         if not mix:
             return None
@@ -188,6 +190,26 @@ class Generator:
             frames = [snap[f"prompt.{s}.frames"] for s in filled]
             return tuple((filled[i], w) for i, w in scheduled_mix(self.frame_index, frames, snap["loop"]))
         return live_mix(snap["prompt.select"], snap["crossfade"], filled)
+
+    def _check_lengths(self, snap: Snapshot) -> None:
+        """Say (log, the read-only `prompt.cut` row: HUD and OSC feedback) which prompts are longer
+        than the guides read, once per change of the prompt texts."""
+        texts = tuple(snap[f"prompt.{i}"] for i in range(1, SLOTS + 1)) + (snap["negative"],)
+        if texts == self._texts_checked or "prompt.cut" not in self.store.specs:
+            return
+        self._texts_checked = texts
+        cuts = []
+        for slot, text in zip([*range(1, SLOTS + 1), "negative"], texts):
+            if not text.strip():
+                continue
+            n, room, ignored = max((g.read_tokens(text) for g in self.opt.guides), key=lambda r: len(r[2]))
+            if ignored:
+                cuts.append(f"{'slot ' if slot != 'negative' else ''}{slot}: {n} tokens, the model reads {room}, "
+                            f"ignores \"{ignored[:80]}{'...' if len(ignored) > 80 else ''}\"")
+        said = "; ".join(cuts)
+        if said and said != snap["prompt.cut"]:
+            log.warning("prompt longer than the model reads (%s); shorten it or move what matters to the front", said)
+        self.store.set("prompt.cut", said[:1000], "app")
 
     def _apply_pending(self) -> None:
         while self._pending:

@@ -108,6 +108,19 @@ class Guide:
             self._texts.popitem(last=False)
         return torch.stack([self._texts[t] for t in texts])
 
+    def read_tokens(self, text: str) -> tuple[int, int, str]:
+        """(tokens in `text`, tokens the model reads, the text it ignores: "" when it reads it all).
+
+        CLIP reads a fixed context (77 tokens for OpenAI's, 32 for builtin) including its start and
+        end tokens; the tokenizer silently drops the rest, so that part of a prompt paints nothing.
+        Tokenizers without `encode`/`decode` (some hub models) report (0, 0, "")."""
+        tok = self.tokenizer
+        if not (hasattr(tok, "encode") and hasattr(tok, "decode") and getattr(tok, "context_length", 0)):
+            return 0, 0, ""
+        ids = tok.encode(text)
+        room = tok.context_length - 2
+        return len(ids), room, tok.decode(ids[room:]).strip() if len(ids) > room else ""
+
     def image_features(self, views: torch.Tensor) -> torch.Tensor:
         """Unit-norm embeddings of views (n, 3, size, size) in [0, 1]; differentiable."""
         x = (views - self.mean) / self.std

@@ -236,3 +236,45 @@ def test_the_hud_font_draws_accents_and_scripts_and_a_box_only_for_what_it_lacks
     assert atlas.keys("❤\ufe0f a\u200db") == atlas.keys("❤ ab")              # variation selector, ZWJ: no room
     rows = atlas.layout([("un cœur rouge 🔥", (1, 1, 1, 1))])
     assert len(rows) == 1 + len("uncœurrouge") + 1                          # panel, letters, one box
+
+
+# -- case 3: a limit the performer hits is visible where they look ------------------------------
+LONG = "a big yellow ring on a purple background and " * 4           # 36 tokens; builtin reads 30
+
+
+def test_a_prompt_longer_than_the_model_reads_is_said_on_the_hud_log_and_osc(caplog, osc_show):
+    import logging
+
+    from pythonosc.udp_client import SimpleUDPClient
+
+    from tests.osc_tools import wait_for
+    from vj.display.hud import Status, describe
+    from vj.show import build_show
+    from tests.conftest import small_setup
+    store, server, listener = osc_show
+    caplog.set_level(logging.WARNING, logger="engine.generator")
+    setup = small_setup(model="builtin")
+    show = build_show(setup, store)
+    SimpleUDPClient("127.0.0.1", server.port).send_message("/vj/prompt/3", LONG + "red")
+    assert wait_for(lambda: store.base("prompt.3") == LONG + "red")
+    show.generator.step()
+    cut = store.base("prompt.cut")
+    assert cut == "slot 3: 37 tokens, the model reads 30, ignores \"ring on a purple background and red\""
+    assert wait_for(lambda: listener.last("/vj/prompt/cut") == cut)                  # OSC feedback
+    assert any(line.startswith("PROMPT TOO LONG  slot 3: 37 tokens")
+               for line, _ in describe(store.snapshot(), None, Status()))           # the HUD
+    assert [r.getMessage() for r in caplog.records if "longer than the model reads" in r.getMessage()]
+    show.generator.step()
+    assert len([r for r in caplog.records if "longer than the model reads" in r.getMessage()]) == 1   # once
+    store.set("prompt.3", "a red ring")
+    show.generator.step()
+    assert store.base("prompt.cut") == ""
+
+
+def test_a_negative_prompt_longer_than_the_model_reads_is_said_too():
+    from vj.show import build_show
+    from tests.conftest import small_setup
+    show = build_show(small_setup(model="builtin"))
+    show.store.set("negative", LONG + "blue")
+    show.generator.step()
+    assert show.store.base("prompt.cut").startswith("negative: 37 tokens, the model reads 30")

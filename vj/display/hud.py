@@ -115,6 +115,8 @@ def describe(snap: Snapshot, frame: Frame | None, status: Status) -> list[Line]:
         lines.append((f"WAITING: {status.idle}", YELLOW))
     elif not stats.get("mix"):
         lines.append((f"PROMPT {snap['prompt.select']}  (no frame yet)", DIM))
+    if snap.get("prompt.cut"):
+        lines.append((f"PROMPT TOO LONG  {snap['prompt.cut'][:150]}", YELLOW))
     lines.append((f"TEMPERATURE {snap['temperature']:.0f}   noise {stats.get('noise', 0.0):.2f}   "
                   f"{snap['iterations']} it x {snap['views']} views   mode {snap['mode']}", WHITE))
     level = snap.get("audio.energy")
