@@ -278,3 +278,36 @@ def test_a_negative_prompt_longer_than_the_model_reads_is_said_too():
     show.store.set("negative", LONG + "blue")
     show.generator.step()
     assert show.store.base("prompt.cut").startswith("negative: 37 tokens, the model reads 30")
+
+
+# -- case 9 and case 12's replay: what is written is what was asked, or it is said once ----------
+def test_an_odd_size_is_said_once_when_it_is_rounded(tmp_path, caplog):
+    import logging
+
+    import numpy as np
+
+    from vj.record.encoder import VideoFile, VideoFormat
+    caplog.set_level(logging.WARNING, logger="vj.record.encoder")
+    for take in range(2):
+        video = VideoFile(tmp_path / f"take{take}.mkv", VideoFormat(301, 167, 30))
+        video.write_picture(np.zeros((167, 301, 3), np.uint8), 0)
+        video.close()
+        assert (video.width, video.height) == (300, 166)
+    said = [r.getMessage() for r in caplog.records]
+    assert len(said) == 1 and said[0].startswith("301x167 pictures are written as 300x166 videos")
+
+
+def test_replay_writes_the_recorded_size_and_keeps_a_fractional_rate(tmp_path):
+    import av
+
+    from tests.test_record_replay import record_a_set
+    from vj.record.replay import replay
+    from vj.record.timeline import read_timeline
+    take = record_a_set(tmp_path)
+    head, _ = read_timeline(take.paths.timeline)
+    recorded = (960, 720)                       # the live video: 64x48 frames shown at output_height 720
+    assert tuple(head["output"]) == recorded
+    result = replay(take.paths.timeline, tmp_path / "again.mkv", fps=29.97, sound_from=None, progress=False)
+    with av.open(str(result.video)) as box:
+        stream = box.streams.video[0]
+        assert (stream.width, stream.height) == recorded and float(stream.average_rate) == pytest.approx(29.97)
