@@ -311,3 +311,53 @@ def test_replay_writes_the_recorded_size_and_keeps_a_fractional_rate(tmp_path):
     with av.open(str(result.video)) as box:
         stream = box.streams.video[0]
         assert (stream.width, stream.height) == recorded and float(stream.average_rate) == pytest.approx(29.97)
+
+
+# -- sweep: devices and the OS change under a running show --------------------------------------
+def _tone_file(path: Path, parts: list[tuple[int, str]], seconds: float = 0.5) -> Path:
+    """An mp3 made of parts with different (rate, layout), concatenated as `cat a.mp3 b.mp3` does."""
+    import av
+    import numpy as np
+    data = b""
+    for i, (rate, layout) in enumerate(parts):
+        part = path.with_suffix(f".{i}.mp3")
+        with av.open(str(part), "w", format="mp3") as box:
+            stream = box.add_stream("libmp3lame", rate=rate, layout=layout)
+            n = int(rate * seconds)
+            tone = (0.3 * np.sin(2 * np.pi * 440 * np.arange(n) / rate)).astype(np.float32)
+            planes = np.tile(tone, (1 if layout == "mono" else 2, 1))
+            for start in range(0, n, 1152):
+                frame = av.AudioFrame.from_ndarray(np.ascontiguousarray(planes[:, start:start + 1152]),
+                                                   format="fltp", layout=layout)
+                frame.sample_rate = rate
+                for packet in stream.encode(frame):
+                    box.mux(packet)
+            for packet in stream.encode(None):
+                box.mux(packet)
+        data += part.read_bytes()
+    path.write_bytes(data)
+    return path
+
+
+def test_an_audio_file_whose_format_changes_midway_plays_on(tmp_path, caplog):
+    import logging
+
+    import numpy as np
+
+    from vj.audio import FileSource
+    caplog.set_level(logging.WARNING, logger="vj.audio.source")
+    path = _tone_file(tmp_path / "joined.mp3", [(44100, "mono"), (22050, "stereo"), (48000, "mono")])
+    src = FileSource(path, block_ms=10, loop=False, play=False, sleep=lambda s: None)
+    ring = src.open()
+    got = []
+    try:
+        while (block := ring.pop(timeout=2.0)) is not None:
+            got.append(block[0].copy())
+    finally:
+        src.close()
+    assert src.failure is None and src.ended
+    seconds = (len(got) + ring.overruns) * src.block / src.samplerate
+    assert seconds == pytest.approx(1.5, abs=0.2)                     # all three parts (plus mp3 padding)
+    assert np.sqrt(np.mean(np.concatenate(got[-20:]) ** 2)) == pytest.approx(0.3 / np.sqrt(2), rel=0.1)
+    said = [r.getMessage() for r in caplog.records]
+    assert src.format_changes >= 2 and len([m for m in said if "changes format at" in m]) == 1, said
