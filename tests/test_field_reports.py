@@ -361,3 +361,57 @@ def test_an_audio_file_whose_format_changes_midway_plays_on(tmp_path, caplog):
     assert np.sqrt(np.mean(np.concatenate(got[-20:]) ** 2)) == pytest.approx(0.3 / np.sqrt(2), rel=0.1)
     said = [r.getMessage() for r in caplog.records]
     assert src.format_changes >= 2 and len([m for m in said if "changes format at" in m]) == 1, said
+
+
+def _window_app(**params):
+    from tests.conftest import small_setup
+    from vj.app import build
+    from vj.display import DisplayApp, FixedStepClock
+    setup = small_setup(smoothing=0.0, **params)
+    setup.display.width, setup.display.height = 64, 48
+    show, _ = build(setup)
+    return show, DisplayApp(show, clock=FixedStepClock(60), keep_pixels=False)
+
+
+def test_a_window_minimized_or_resized_to_nothing_keeps_the_show_and_the_recording(xvfb, caplog):
+    import logging
+    caplog.set_level(logging.INFO, logger="vj.display.loop")
+    show, app = _window_app(hud=True)
+    fed = []
+    app.sinks.append(lambda fbo, t: fed.append(t))
+    try:
+        app.run_frames(2)
+        app.window._resized(None, 0, 0)                 # what a minimize or a drag to nothing reports
+        app.run_frames(5)
+        assert app.errors == 0 and len(fed) == 7 and app.frames == 7
+        app.window._resized(None, 64, 48)
+        app.run_frames(1)
+        assert app.errors == 0 and app.frames == 8
+    finally:
+        app.close()
+    said = [r.getMessage() for r in caplog.records]
+    assert "The window is minimized or has no pixels; the show and the recording goes on." in said
+    assert said.count("The window is shown again.") == 1
+
+
+def test_an_unplugged_monitor_leaves_a_window_and_the_parameter_says_so(xvfb, monkeypatch, caplog):
+    import glfw
+    show, app = _window_app()
+    try:
+        app.store.set("fullscreen", True)
+        app.run_frames(2)
+        assert app.window.fullscreen
+        monitor = app.window.monitor
+        monkeypatch.setattr(glfw, "get_monitors", lambda: [])
+        app.window._monitor_event(monitor, glfw.DISCONNECTED)  # GLFW calls this from poll_events
+        app.run_frames(3)
+        assert app.errors == 0 and not app.window.fullscreen and app.window.monitor is None
+        assert app.store.base("fullscreen") is False and "MONITOR UNPLUGGED - WINDOWED" in show.warnings
+        assert app.window.refresh_rate == 0
+        app.store.set("fullscreen", True)                     # F with no monitor: stays windowed, no crash
+        app.run_frames(2)
+        assert app.errors == 0 and not app.window.fullscreen
+    finally:
+        app.close()
+    assert any("monitor was unplugged; the show goes on in a window (it was fullscreen)" in r.getMessage()
+               for r in caplog.records)

@@ -69,6 +69,8 @@ class DisplayApp:
         self.swap_times: deque[float] = deque(maxlen=100_000)  # perf_counter after each swap (bench)
         self._rate = Rate(60)
         self._quit_asked_at = -1e9
+        self._hidden = False
+        self.window.on_monitor_lost = self._monitor_lost
         self._hud_at, self._hud_asking = -1e9, False
         self.t = 0.0
         self.store.on_action("quit", self._quit_asked)
@@ -112,8 +114,10 @@ class DisplayApp:
             output = self.renderer.render_output(snap["fill"])
             for sink in list(self.sinks):
                 self._feed(sink, output, t)
-        self.renderer.present(self.ctx.screen, self.window.size, snap["fill"])
-        self._overlay(snap, newest, t)
+        if self.window.drawable:                              # minimized or 0 pixels: nothing to show
+            self.renderer.present(self.ctx.screen, self.window.size, snap["fill"])
+            self._overlay(snap, newest, t)
+        self._say_hidden(not self.window.drawable)
         if self.keep_pixels:
             self.pixels = self.read_window()
         if self.clock.paces:            # no vsync: render now, so that the paced swap is only the copy
@@ -133,6 +137,20 @@ class DisplayApp:
             self.errors += 1
             self.sinks.remove(sink)
             log.exception("frame sink %r failed and was removed; the show goes on", sink)
+
+    def _say_hidden(self, hidden: bool) -> None:
+        if hidden != self._hidden:
+            self._hidden = hidden
+            if hidden:
+                log.info("The window is minimized or has no pixels; the show%s goes on.",
+                         " and the recording" if self.sinks else "")
+            else:
+                log.info("The window is shown again.")
+
+    def _monitor_lost(self, sentence: str) -> None:
+        log.warning("%s", sentence)
+        self.show.warnings.append("MONITOR UNPLUGGED - WINDOWED")
+        self.store.set("fullscreen", False, "window")   # the parameter (HUD, feedback) says what is true
 
     def _overlay(self, snap, newest, t: float) -> None:
         """The HUD and the quit question, rebuilt a few times a second, drawn on the window only."""
