@@ -415,3 +415,35 @@ def test_an_unplugged_monitor_leaves_a_window_and_the_parameter_says_so(xvfb, mo
         app.close()
     assert any("monitor was unplugged; the show goes on in a window (it was fullscreen)" in r.getMessage()
                for r in caplog.records)
+
+
+@pytest.mark.parametrize("device, before, after", [
+    ("nanoKONTROL2:nanoKONTROL2 MIDI 1 20:0", "nanoKONTROL2:nanoKONTROL2 MIDI 1 20:0",
+     "nanoKONTROL2:nanoKONTROL2 MIDI 1 24:0"),                                         # ALSA renumbers
+    ("nanoKONTROL2 1", "nanoKONTROL2 1", "nanoKONTROL2 2"),                             # Windows' instance
+], ids=["alsa", "windows"])
+def test_a_midi_port_renamed_on_replug_is_found_again(device, before, after, caplog):
+    import logging
+
+    from tests.osc_tools import wait_for
+    from tests.test_midi import FakeBackend, cc
+    from vj.midi import MidiInput
+    from vj.setup import parse_setup
+    from vj.tables import app_store
+    caplog.set_level(logging.INFO, logger="vj.midi")
+    backend = FakeBackend(["Midi Through Port-0", before])
+    setup = parse_setup({"midi": {"device": device, "map": [{"cc": 0, "param": "crossfade"}],
+                                  "takeover": False}}, "<test>")
+    inp = MidiInput.from_setup(setup, app_store(), backend=backend, poll_s=0.02)
+    inp.start()
+    try:
+        assert wait_for(lambda: inp.status == "open")
+        backend.names_now.remove(before)                      # unplugged ...
+        assert wait_for(lambda: inp.status == "unplugged")
+        backend.names_now.append(after)                       # ... and back under a new number
+        assert wait_for(lambda: inp.status == "open" and backend.opened[-1] == after)
+        backend.callback(cc(0, 127))
+        assert wait_for(lambda: inp.store.base("crossfade") == 1.0)
+    finally:
+        inp.stop()
+    assert f"MIDI device {before!r} is back, now named {after!r}." in [r.getMessage() for r in caplog.records]

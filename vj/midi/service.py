@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import queue
+import re
 import threading
 from pathlib import Path
 from typing import Any, Protocol
@@ -48,9 +49,19 @@ class MidoBackend:
         return mido.open_input(name, callback=callback)
 
 
+def port_key(name: str) -> str:
+    """A port name without what the OS renumbers on replug, lower case: ALSA's client:port
+    ("nanoKONTROL2:nanoKONTROL2 MIDI 1 20:0" becomes "... 24:0") and Windows' trailing instance
+    number ("nanoKONTROL2 1" becomes "nanoKONTROL2 2")."""
+    return re.sub(r"(\s+\d+:\d+)?(\s+\d+)?\s*$", "", name.strip()).lower()
+
+
 def find_port(device: str, names: list[str]) -> str | None:
-    """The first port whose name contains `device`, ignoring case."""
-    return next((n for n in names if device.lower() in n.lower()), None)
+    """The first port whose name contains `device`, ignoring case; else the first whose name does
+    once the numbers the OS renumbers on replug are taken off both (port_key), so a setup that names
+    the full port as `vj devices` showed it still finds the controller after a replug."""
+    found = next((n for n in names if device.lower() in n.lower()), None)
+    return found or next((n for n in names if port_key(device) and port_key(device) in port_key(n)), None)
 
 
 def missing_sentence(device: str, names: list[str], poll_s: float = POLL_S) -> str:
@@ -261,6 +272,8 @@ class MidiInput:
                       "holding it? vj tries again every %g s.", name, e, self.poll_s)
             self._set_status("busy")
             return self.poll_s
+        if self._port_name not in (None, name):
+            log.info("MIDI device %r is back, now named %r.", self._port_name, name)
         self._port_name = name
         self._set_status("open")
         self._said = None
