@@ -447,3 +447,37 @@ def test_a_midi_port_renamed_on_replug_is_found_again(device, before, after, cap
     finally:
         inp.stop()
     assert f"MIDI device {before!r} is back, now named {after!r}." in [r.getMessage() for r in caplog.records]
+
+
+# -- case 12: smaller things a newcomer tripped on -----------------------------------------------
+def test_vj_devices_prints_no_raw_alsa_line(capfd):
+    from vj.audio.source import device_lines
+    from vj.midi.tools import list_ports
+    lines = list_ports() + device_lines()
+    err = capfd.readouterr().err
+    assert "ALSA lib" not in err and lines
+
+
+def test_the_hud_names_the_noise_parameter_as_osc_does_and_its_sigma_apart():
+    import numpy as np
+
+    from engine.bus import Frame
+    from vj.display.hud import Status, describe
+    from vj.tables import app_store
+    store = app_store()
+    store.set("noise", 1.5)
+    frame = Frame(1, 2, True, 0.0, np.zeros((2, 2, 3), np.uint8), {"noise": 0.123, "mix": []})
+    text = "\n".join(line for line, _ in describe(store.snapshot(), frame, Status()))
+    assert "noise x1.50 (sigma 0.123)" in text
+
+
+def test_an_audio_file_says_that_it_loops(tmp_path, caplog):
+    import logging
+
+    from vj.audio import FileSource
+    caplog.set_level(logging.INFO, logger="vj.audio.source")
+    path = _tone_file(tmp_path / "tone.mp3", [(44100, "mono")])
+    src = FileSource(path, block_ms=10, loop=True, play=False, sleep=lambda s: None)
+    src.open()
+    src.close()
+    assert any("played in a loop ([audio] loop = false plays it once)" in r.getMessage() for r in caplog.records)

@@ -171,7 +171,8 @@ def build_parser() -> argparse.ArgumentParser:
     w.add_argument("--record", action="store_true", help="record from the start (the `record` parameter stops it)")
     sound = w.add_mutually_exclusive_group()
     sound.add_argument("--audio-device", default=None, help="audio input, name substring or index (`vj devices`)")
-    sound.add_argument("--audio-file", default=None, help="play this audio file in real time as the input (rehearsal)")
+    sound.add_argument("--audio-file", default=None, help="play this audio file in real time as the input (rehearsal); it loops "
+                            "unless the setup's [audio] loop = false")
     w.set_defaults(func=_run)
 
     d = sub.add_parser("devices", help="list monitors and other devices the show can use")

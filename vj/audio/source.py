@@ -19,6 +19,8 @@ from typing import Any, Callable
 
 import numpy as np
 
+from ..quiet import alsa_to_log
+
 log = logging.getLogger(__name__)
 
 MAX_CHANNELS = 2  # analysis mixes to mono; the recorder gets up to stereo
@@ -137,7 +139,8 @@ def _sd() -> Any:
 def input_devices() -> list[dict]:
     """Every device with input channels, as sounddevice describes them (with 'index')."""
     try:
-        devices = _sd().query_devices()
+        with alsa_to_log():   # PortAudio's ALSA host API prints raw lines for absent cards
+            devices = _sd().query_devices()
     except Exception as e:  # PortAudio errors while scanning: treat as no devices, say why
         log.warning("listing audio devices failed: %s", e)
         return []
@@ -298,6 +301,9 @@ class FileSource(AudioSource):
         self._shape: tuple | None = None    # (rate, layout, format) of the decoded frames so far
         if self.play:
             self._open_output()
+        log.info("audio file %r: %.1f s, %s", self.name, float(stream.duration * stream.time_base)
+                 if stream.duration else float(container.duration or 0) / 1e6,
+                 "played in a loop ([audio] loop = false plays it once)" if self.loop else "played once")
         self._stop.clear()
         self._thread = threading.Thread(target=self._run, name="audio-file", daemon=True)
         self._thread.start()

@@ -117,7 +117,9 @@ def describe(snap: Snapshot, frame: Frame | None, status: Status) -> list[Line]:
         lines.append((f"PROMPT {snap['prompt.select']}  (no frame yet)", DIM))
     if snap.get("prompt.cut"):
         lines.append((f"PROMPT TOO LONG  {snap['prompt.cut'][:150]}", YELLOW))
-    lines.append((f"TEMPERATURE {snap['temperature']:.0f}   noise {stats.get('noise', 0.0):.2f}   "
+    # `noise` is the parameter (a multiplier, as on OSC); sigma is the noise it gave this frame
+    lines.append((f"TEMPERATURE {snap['temperature']:.0f}   noise x{snap['noise']:.2f} "
+                  f"(sigma {stats.get('noise', 0.0):.3f})   "
                   f"{snap['iterations']} it x {snap['views']} views   mode {snap['mode']}", WHITE))
     level = snap.get("audio.energy")
     if level is not None and snap.get("audio.active", True):

@@ -23,6 +23,7 @@ import mido
 
 from engine.params import Change, ParamStore
 
+from ..quiet import alsa_to_log
 from ..setup import MidiMap, MidiSetup, Setup
 from .learn import CannotLearn, learnable, learned_row, save_row
 from .mapping import SOURCE, binding, compile_map
@@ -43,10 +44,12 @@ class MidoBackend:
     """Real ports through mido's python-rtmidi backend."""
 
     def names(self) -> list[str]:
-        return mido.get_input_names()
+        with alsa_to_log():      # without an ALSA sequencer, rtmidi's C library prints a raw line
+            return mido.get_input_names()
 
     def open(self, name: str, callback) -> Any:
-        return mido.open_input(name, callback=callback)
+        with alsa_to_log():
+            return mido.open_input(name, callback=callback)
 
 
 def port_key(name: str) -> str:
