@@ -351,7 +351,7 @@ def test_an_audio_file_whose_format_changes_midway_plays_on(tmp_path, caplog):
     ring = src.open()
     got = []
     try:
-        while (block := ring.pop(timeout=2.0)) is not None:
+        while (block := ring.pop(timeout=0.3)) is not None:
             got.append(block[0].copy())
     finally:
         src.close()
