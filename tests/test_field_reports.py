@@ -481,3 +481,27 @@ def test_an_audio_file_says_that_it_loops(tmp_path, caplog):
     src.open()
     src.close()
     assert any("played in a loop ([audio] loop = false plays it once)" in r.getMessage() for r in caplog.records)
+
+
+def test_alsa_lines_go_to_the_debug_log_and_other_lines_still_reach_stderr(capfd, caplog):
+    import logging
+    import os
+    import threading
+
+    from vj.quiet import alsa_to_log
+    caplog.set_level(logging.DEBUG, logger="vj.quiet")
+
+    def scan(i):
+        with alsa_to_log():
+            os.write(2, f"ALSA lib seq_hw.c:466:(snd_seq_hw_open) open /dev/snd/seq failed {i}\n".encode())
+            os.write(2, f"a log line {i}\n".encode())
+    threads = [threading.Thread(target=scan, args=(i,)) for i in range(8)]   # the MIDI and audio threads
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    os.write(2, b"after\n")
+    err = capfd.readouterr().err
+    assert "ALSA lib" not in err and err.endswith("after\n")
+    assert all(f"a log line {i}" in err for i in range(8))
+    assert len([r for r in caplog.records if r.getMessage().startswith("ALSA lib")]) == 8

@@ -144,6 +144,8 @@ class Window:
     def _monitor_event(self, monitor, event: int) -> None:
         """A monitor was plugged or unplugged (GLFW calls this from poll). Losing ours must not leave a
         dangling monitor handle: GLFW has put a fullscreen window back in a window already."""
+        if not self.handle:
+            return
         if event == glfw.DISCONNECTED and _same(monitor, self.monitor):
             remaining = _monitors()
             self.monitor = remaining[0] if remaining else None
@@ -170,6 +172,7 @@ class Window:
 
     def close(self) -> None:
         if self.handle:
+            glfw.set_monitor_callback(None)   # one callback per process: it must not outlive its window
             self.ctx.release()
             glfw.destroy_window(self.handle)
             self.handle = None
