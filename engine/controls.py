@@ -7,6 +7,7 @@ add their own rows in `vj/`.
 from __future__ import annotations
 
 from .params import Action, ParamSpec, ParamStore, Snapshot
+from .schedule import live_slot
 
 SLOTS = 8
 PROMPT_MAX_LEN = 300
@@ -30,6 +31,8 @@ SPECS: list[ParamSpec] = [
               choices=("live", "schedule")),
     ParamSpec("loop", "bool", True, "scheduled deck fades from the last prompt back to the first"),
     ParamSpec("negative", "str", "", "negative prompt: pictures are pushed away from it", max_len=PROMPT_MAX_LEN),
+    ParamSpec("prompt.cut", "str", "", "prompts longer than the model reads: slot, tokens and the words it "
+              "ignores (empty: every prompt is read whole)", max_len=1000, readonly=True),
     ParamSpec("negative.weight", "float", 0.3, "strength of the negative prompt", lo=0, hi=1),
     ParamSpec("temperature", "float", 30.0, "0: frames barely move; 100: the scene changes completely", lo=0, hi=100),
     ParamSpec("noise", "float", 1.0, "multiplier on the temperature's noise between frames (audio energy rides it)",
@@ -54,6 +57,11 @@ ACTIONS: list[Action] = [
 
 def filled_slots(snap: Snapshot) -> list[int]:
     return [i for i in range(1, SLOTS + 1) if snap[f"prompt.{i}"].strip()]
+
+
+def shown_slot(snap: Snapshot) -> int:
+    """The live slot that paints (engine.schedule.live_slot): `prompt.select` unless that slot is empty."""
+    return live_slot(snap["prompt.select"], filled_slots(snap)) or snap["prompt.select"]
 
 
 def step_slot(store: ParamStore, direction: int, source: str = "api") -> None:

@@ -20,7 +20,7 @@ import numpy as np
 import torch
 
 from .bus import Frame, FrameBus
-from .controls import filled_slots
+from .controls import SLOTS, filled_slots
 from .models import Guide
 from .optimizer import FrameOptimizer
 from .params import ParamStore, Snapshot
@@ -53,11 +53,18 @@ class Rate:
     def tick(self, t: float) -> None:
         self.times.append(t)
 
-    def per_s(self) -> float:
+    def per_s(self, now: float | None = None) -> float:
+        """The rate over the window; with `now` (perf_counter seconds) a silence longer than two
+        mean intervals counts too, so a rate shown on the HUD falls to 0 when events stop."""
         if len(self.times) < 2:
             return 0.0
         span = self.times[-1] - self.times[0]
-        return (len(self.times) - 1) / span if span > 0 else 0.0
+        if span <= 0:
+            return 0.0
+        n = len(self.times) - 1
+        if now is not None and now - self.times[-1] > 2 * span / n:
+            span = now - self.times[0]
+        return n / span
 
 
 class Generator:
@@ -77,6 +84,7 @@ class Generator:
         self._in_frame = False
         self._first = True         # the frame in progress paints from noise (first_iterations, full lr)
         self._pending: set[str] = set()
+        self._texts_checked: tuple[str, ...] = ()   # prompt texts last checked for length
         self._iter_rate, self._frame_rate = Rate(), Rate(8)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -101,10 +109,20 @@ class Generator:
         return self._thread is not None and self._thread.is_alive()
 
     def _run(self) -> None:
+        said = None
         while not self._stop.is_set():
             try:
-                if self.step() is None and self.store.snapshot()["pause"]:
-                    self._stop.wait(0.02)
+                idle = self.idle_reason()
+                if idle != said:          # said once when it starts and once when it ends
+                    if idle:
+                        log.warning("the generator waits: %s", idle)
+                    else:
+                        log.info("the generator paints again")
+                    said = idle
+                if idle:
+                    self._stop.wait(0.05)     # nothing to do until a control changes that
+                    continue
+                self.step()
             except Exception:  # anything at all: count it, restart the frame, keep painting
                 self._recover("error", exc_info=True)
                 self._stop.wait(0.05)
@@ -116,6 +134,7 @@ class Generator:
         if snap["pause"]:
             return None
         self._apply_pending()
+        self._check_lengths(snap)
         mix = self.mix(snap)
         if not mix:
             return None
@@ -151,12 +170,46 @@ class Generator:
             self.frame_index += 1
         return self.bus.publish(frame)
 
+    def rates(self, now: float) -> tuple[float, float]:
+        """(finished frames/s, iterations/s) as of `now` (perf_counter seconds): 0 when it stopped."""
+        return self._frame_rate.per_s(now), self._iter_rate.per_s(now)
+
+    def idle_reason(self, snap: Snapshot | None = None) -> str | None:
+        """Why `step()` can paint nothing now, in one sentence for the performer, or None when it can."""
+        snap = snap or self.store.snapshot()
+        if snap["pause"]:
+            return "paused (the pause parameter is on); send /vj/pause 0 to paint again"
+        if not filled_slots(snap):
+            return ("every prompt slot is empty; type one (/vj/prompt/1 \"a red circle\" over OSC) "
+                    "or add [[prompts]] to the setup")
+        return None
+
     def mix(self, snap: Snapshot) -> Mix:
         filled = filled_slots(snap)
         if snap["mode"] == "schedule":
             frames = [snap[f"prompt.{s}.frames"] for s in filled]
             return tuple((filled[i], w) for i, w in scheduled_mix(self.frame_index, frames, snap["loop"]))
         return live_mix(snap["prompt.select"], snap["crossfade"], filled)
+
+    def _check_lengths(self, snap: Snapshot) -> None:
+        """Say (log, the read-only `prompt.cut` row: HUD and OSC feedback) which prompts are longer
+        than the guides read, once per change of the prompt texts."""
+        texts = tuple(snap[f"prompt.{i}"] for i in range(1, SLOTS + 1)) + (snap["negative"],)
+        if texts == self._texts_checked or "prompt.cut" not in self.store.specs:
+            return
+        self._texts_checked = texts
+        cuts = []
+        for slot, text in zip([*range(1, SLOTS + 1), "negative"], texts):
+            if not text.strip():
+                continue
+            n, room, ignored = max((g.read_tokens(text) for g in self.opt.guides), key=lambda r: len(r[2]))
+            if ignored:
+                cuts.append(f"{'slot ' if slot != 'negative' else ''}{slot}: {n} tokens, the model reads {room}, "
+                            f"ignores \"{ignored[:80]}{'...' if len(ignored) > 80 else ''}\"")
+        said = "; ".join(cuts)
+        if said and said != snap["prompt.cut"]:
+            log.warning("prompt longer than the model reads (%s); shorten it or move what matters to the front", said)
+        self.store.set("prompt.cut", said[:1000], "app")
 
     def _apply_pending(self) -> None:
         while self._pending:

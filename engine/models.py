@@ -62,6 +62,10 @@ class ModelUnavailable(RuntimeError):
     """The named model cannot be loaded here; the message is one sentence for the performer."""
 
 
+class NotCached(ModelUnavailable):
+    """A model that exists but is not downloaded yet (`vj fetch` gets it)."""
+
+
 def pick_device(device: str = "auto") -> torch.device:
     if device == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
@@ -103,6 +107,19 @@ class Guide:
         while len(self._texts) > TEXT_CACHE_SIZE:
             self._texts.popitem(last=False)
         return torch.stack([self._texts[t] for t in texts])
+
+    def read_tokens(self, text: str) -> tuple[int, int, str]:
+        """(tokens in `text`, tokens the model reads, the text it ignores: "" when it reads it all).
+
+        CLIP reads a fixed context (77 tokens for OpenAI's, 32 for builtin) including its start and
+        end tokens; the tokenizer silently drops the rest, so that part of a prompt paints nothing.
+        Tokenizers without `encode`/`decode` (some hub models) report (0, 0, "")."""
+        tok = self.tokenizer
+        if not (hasattr(tok, "encode") and hasattr(tok, "decode") and getattr(tok, "context_length", 0)):
+            return 0, 0, ""
+        ids = tok.encode(text)
+        room = tok.context_length - 2
+        return len(ids), room, tok.decode(ids[room:]).strip() if len(ids) > room else ""
 
     def image_features(self, views: torch.Tensor) -> torch.Tensor:
         """Unit-norm embeddings of views (n, 3, size, size) in [0, 1]; differentiable."""
@@ -177,7 +194,7 @@ def _resolve(spec: str, allow_download: bool) -> tuple[str, str | None, dict]:
         return arch, open_clip.download_pretrained(cfg), cfg
     found, looked = _cached_checkpoint(cfg)
     if found is None:
-        raise ModelUnavailable(f"Model {spec} is not available offline (looked in {looked}); "
+        raise NotCached(f"Model {spec} is not available offline (looked in {looked}); "
                                f"run `vj fetch {spec}` with internet before the show.")
     return arch, found, cfg
 
@@ -207,7 +224,7 @@ def _hf_hub(spec: str, allow_download: bool) -> tuple[str, str, dict]:
         if allow_download:
             raise ModelUnavailable(f"Model {spec}: the hub repo {repo} has no open_clip_config.json with "
                                    f"{' or '.join(HUB_WEIGHTS)}, or it could not be reached; check the name.")
-        raise ModelUnavailable(f"Model {spec} is not available offline (looked in the Hugging Face cache "
+        raise NotCached(f"Model {spec} is not available offline (looked in the Hugging Face cache "
                                f"{HF_HUB_CACHE} for {repo}); run `vj fetch {spec}` with internet before the show.")
     config = json.loads(Path(found["open_clip_config.json"]).read_text())
     arch = "hf-" + repo.replace("/", "--")
@@ -255,7 +272,55 @@ def _cached_checkpoint(cfg: dict) -> tuple[str | None, str]:
     return (str(target), "") if target.is_file() else (None, str(target))
 
 
-def fetch(spec: str) -> str:
-    """Download a model's weights into the normal cache (needs internet); returns the file."""
-    arch, weights, _ = _resolve(spec, allow_download=True)
+def fetch(spec: str, timeout: float = 5.0) -> str:
+    """Download a model's weights into the normal cache (needs internet); returns the file.
+
+    Raises ModelUnavailable with one sentence when the spec is wrong, the download host cannot be
+    reached within `timeout` seconds (checked first: huggingface_hub would otherwise retry for
+    about 25 s and warn at every retry), or the download fails.
+    """
+    try:
+        arch, weights, _ = _resolve(spec, allow_download=False)
+        return weights or arch                      # local, or in the cache already
+    except NotCached:
+        _check_reachable(download_host(spec), spec, timeout)
+    try:
+        arch, weights, _ = _resolve(spec, allow_download=True)
+    except ModelUnavailable:
+        raise
+    except Exception as e:  # requests/huggingface_hub/urllib errors: many types, one sentence
+        raise ModelUnavailable(f"Model {spec} could not be downloaded ({type(e).__name__}: {_first_line(e)}); "
+                               "check the internet connection and the name, then run `vj fetch` again.") from e
     return weights or arch
+
+
+def download_host(spec: str) -> str:
+    """The host a spec's weights come from: the Hugging Face endpoint, or the pretrained tag's URL host."""
+    from urllib.parse import urlparse
+
+    hub = urlparse(os.environ.get("HF_ENDPOINT") or "https://huggingface.co").hostname or "huggingface.co"
+    if spec.startswith(HF_HUB):
+        return hub
+    import open_clip
+
+    arch, _, tag = spec.partition(":")
+    cfg = open_clip.get_pretrained_cfg(arch, tag) if tag and open_clip.get_model_config(arch) else {}
+    if cfg and not cfg.get("hf_hub") and cfg.get("url"):
+        return urlparse(cfg["url"]).hostname or hub
+    return hub
+
+
+def _check_reachable(host: str, spec: str, timeout: float) -> None:
+    import socket
+
+    try:
+        socket.create_connection((host, 443), timeout=timeout).close()
+    except OSError as e:
+        raise ModelUnavailable(f"Model {spec} cannot be downloaded: {host} is not reachable "
+                               f"({e.strerror or e}); connect to the internet and run `vj fetch {spec}` again "
+                               "(nothing was changed).") from None
+
+
+def _first_line(e: BaseException) -> str:
+    text = str(e).strip().splitlines()
+    return text[0][:200] if text else ""

@@ -158,6 +158,7 @@ class ParamStore:
         self._snapshot: Snapshot | None = None
         self._listeners: list[Callable[[Change], None]] = []
         self.refused = 0
+        self.refused_by: dict[str, int] = {}    # refusals per writer ("osc", "midi", "key", ...)
         self.add(specs, actions)
 
     # -- table ---------------------------------------------------------------------------------
@@ -245,6 +246,7 @@ class ParamStore:
 
     def _refuse(self, why: str, source: str) -> bool:
         self.refused += 1
+        self.refused_by[source] = self.refused_by.get(source, 0) + 1
         log.warning("refused from %s: %s", source, why)
         return False
 

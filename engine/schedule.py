@@ -46,6 +46,16 @@ def scheduled_mix(frame: int, frames: Sequence[int], loop: bool = False) -> Mix:
     raise AssertionError("unreachable: frame beyond the deck")
 
 
+def live_slot(active: int, filled: Sequence[int]) -> int | None:
+    """The slot that paints when `active` is selected: itself when filled, else the nearest filled
+    slot before it (wrapping to the last), so selecting an empty pad never blanks the guidance.
+    None when no slot is filled. Feedback and the HUD show this slot, not the pad pressed."""
+    if not filled:
+        return None
+    before = [s for s in filled if s <= active]
+    return before[-1] if before else filled[-1]
+
+
 def live_mix(active: int, crossfade: float, filled: Sequence[int]) -> Mix:
     """Active slot at 1-crossfade, the next filled slot after it at crossfade.
 
@@ -54,8 +64,7 @@ def live_mix(active: int, crossfade: float, filled: Sequence[int]) -> Mix:
     """
     if not filled:
         return ()
-    before = [s for s in filled if s <= active]
-    cur = before[-1] if before else filled[-1]
+    cur = live_slot(active, filled)
     nxt = filled[(filled.index(cur) + 1) % len(filled)]
     c = min(1.0, max(0.0, crossfade))
     if nxt == cur or c == 0.0:

@@ -141,7 +141,7 @@ def test_hud_lists_rates_prompts_state_optional_levels_and_warnings():
 def test_font_atlas_lays_out_one_quad_per_visible_glyph_behind_a_panel():
     atlas = FontAtlas(14)
     rows = atlas.layout([("ab c", (1, 1, 1, 1)), ("é", (1, 0, 0, 1))])
-    assert rows.shape == (1 + 3 + 1, 12)               # panel, a b c (no quad for the space), '?' for é
+    assert rows.shape == (1 + 3 + 1, 12)               # panel, a b c (no quad for the space), é
     panel, glyphs = rows[0], rows[1:]
     assert (panel[2] > glyphs[:, 2]).all()              # the panel spans the text
     assert glyphs[1, 0] > glyphs[0, 0] and glyphs[3, 1] > glyphs[0, 1]

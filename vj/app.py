@@ -49,7 +49,9 @@ class Live:
     current, so the recorder can finish its read-backs) and closes the window. A service that wants
     the output picture (the recorder) defines `on_output(output_fbo, t)`; it becomes a frame sink of
     the display loop (vj/display/loop.py says what sinks may do). A service with an `errors` count
-    and a `part` name is shown on the HUD's ERRORS line.
+    and a `part` name is shown on the HUD's ERRORS line; an input service that refuses messages
+    itself defines `refused` (a count) and `source` (its store source name), added up in the HUD's
+    refused counter.
     """
 
     def __init__(self, setup: Setup) -> None:
@@ -59,6 +61,7 @@ class Live:
         self.app = DisplayApp(self.show)
         self.app.sinks.extend(s.on_output for s in self.services if hasattr(s, "on_output"))
         self.app.parts.update({s.part: s for s in self.services if hasattr(s, "part")})
+        self.app.input_counters.update({s.source: lambda s=s: s.refused for s in self.services if hasattr(s, "refused")})
 
     def start(self) -> None:
         self.show.generator.start()

@@ -171,7 +171,8 @@ def build_parser() -> argparse.ArgumentParser:
     w.add_argument("--record", action="store_true", help="record from the start (the `record` parameter stops it)")
     sound = w.add_mutually_exclusive_group()
     sound.add_argument("--audio-device", default=None, help="audio input, name substring or index (`vj devices`)")
-    sound.add_argument("--audio-file", default=None, help="play this audio file in real time as the input (rehearsal)")
+    sound.add_argument("--audio-file", default=None, help="play this audio file in real time as the input (rehearsal); it loops "
+                            "unless the setup's [audio] loop = false")
     w.set_defaults(func=_run)
 
     d = sub.add_parser("devices", help="list monitors and other devices the show can use")
@@ -192,6 +193,17 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+    except OSError as e:  # a file or folder named on the command line: say which and why
+        where = f" {e.filename}" if e.filename else ""
+        print(f"vj {a.command}:{where}: {e.strerror or e}; check the path and its permissions.", file=sys.stderr)
+        log.debug("the cause", exc_info=True)
+        return 1
+    except Exception as e:  # a bug or a library's surprise: still one sentence; -v shows the traceback
+        first = (str(e).strip().splitlines() or [""])[0][:300]
+        print(f"vj {a.command} failed: {type(e).__name__}: {first} (run `vj -v {a.command} ...` for the details).",
+              file=sys.stderr)
+        log.debug("the cause", exc_info=True)
+        return 1
     return 0
 
 

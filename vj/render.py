@@ -12,7 +12,7 @@ from tqdm import tqdm
 from engine.schedule import deck_length
 
 from .record.encoder import VideoFile, VideoFormat
-from .setup import Setup
+from .setup import Setup, SetupError
 from .show import build_show
 
 log = logging.getLogger(__name__)
@@ -21,7 +21,8 @@ log = logging.getLogger(__name__)
 def render(setup: Setup, frames: int | None, out: Path, progress: bool = True,
            video: Path | None = None, fps: float = 24.0) -> list[Path]:
     """Run the generator synchronously and write frame_00000.png, ... and the video `video`
-    (default: OUT/render.mkv, one generator frame per video frame at `fps`); returns the PNG paths."""
+    (default: OUT/render.mkv, one generator frame per video frame at `fps`); returns the PNG paths.
+    Raises SetupError when there is nothing to paint (no prompt, paused), which would wait for ever."""
     show = build_show(setup)
     store = show.store
     if "mode" not in setup.params:
@@ -30,6 +31,9 @@ def render(setup: Setup, frames: int | None, out: Path, progress: bool = True,
         store.set("loop", False, "render")
     if frames is None:
         frames = max(1, deck_length([p.frames for p in setup.prompts]))
+    idle = show.generator.idle_reason()
+    if idle:  # the loop below would wait for ever
+        raise SetupError(f"{setup.label}: nothing to render, {idle}.")
     out.mkdir(parents=True, exist_ok=True)
     g = setup.generator
     rate = Fraction(fps).limit_denominator(1001)

@@ -17,6 +17,8 @@ from engine.controls import SLOTS
 from engine.optimizer import STARTS
 from engine.parametrization import COLOURS, KINDS as PARAMETRIZATIONS
 
+from .textfile import TextFileError, read_text
+
 SETUPS_DIR = Path(__file__).resolve().parent.parent / "setups"
 
 
@@ -215,11 +217,13 @@ def load_setup(path: str | Path) -> Setup:
         else:
             raise SetupError(f"{path}: no such setup file; `ls {SETUPS_DIR}` shows the shipped ones.")
     try:
-        data = tomllib.loads(p.read_text(encoding="utf-8"))
+        data = tomllib.loads(read_text(p))
     except tomllib.TOMLDecodeError as e:
         raise SetupError(f"{p}: not valid TOML ({e}); fix the line it names.") from e
-    except (OSError, UnicodeDecodeError) as e:
-        raise SetupError(f"{p}: cannot be read ({e}).") from e
+    except TextFileError as e:
+        raise SetupError(f"{p}: {e}.") from e
+    except OSError as e:
+        raise SetupError(f"{p}: cannot be read ({e.strerror or e}).") from e
     setup = parse_setup(data, str(p))
     setup.path = p
     return setup

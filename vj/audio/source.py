@@ -19,6 +19,8 @@ from typing import Any, Callable
 
 import numpy as np
 
+from ..quiet import alsa_to_log
+
 log = logging.getLogger(__name__)
 
 MAX_CHANNELS = 2  # analysis mixes to mono; the recorder gets up to stereo
@@ -138,7 +140,8 @@ def _sd() -> Any:
 def input_devices() -> list[dict]:
     """Every device with input channels, as sounddevice describes them (with 'index')."""
     try:
-        devices = _sd().query_devices()
+        with alsa_to_log():   # PortAudio's ALSA host API prints raw lines for absent cards
+            devices = _sd().query_devices()
     except Exception as e:  # PortAudio errors while scanning: treat as no devices, say why
         log.warning("listing audio devices failed: %s", e)
         return []
@@ -279,6 +282,8 @@ class FileSource(AudioSource):
         self._thread: threading.Thread | None = None
         self._container = None
         self._out = None
+        self.bad_packets = 0    # packets the decoder refused and that were skipped
+        self.format_changes = 0  # times the decoded sound changed rate, layout or sample format
 
     def _open(self) -> None:
         import av
@@ -297,10 +302,14 @@ class FileSource(AudioSource):
         stream = container.streams.audio[0]
         channels = min(MAX_CHANNELS, stream.codec_context.channels or 1)
         self._make_ring(stream.codec_context.sample_rate or 48000, channels)
-        self._resampler = av.AudioResampler(format="flt", layout="mono" if channels == 1 else "stereo",
-                                            rate=self.samplerate)
+        self._layout = "mono" if channels == 1 else "stereo"
+        self._resampler = av.AudioResampler(format="flt", layout=self._layout, rate=self.samplerate)
+        self._shape: tuple | None = None    # (rate, layout, format) of the decoded frames so far
         if self.play:
             self._open_output()
+        log.info("audio file %r: %.1f s, %s", self.name, float(stream.duration * stream.time_base)
+                 if stream.duration else float(container.duration or 0) / 1e6,
+                 "played in a loop ([audio] loop = false plays it once)" if self.loop else "played once")
         self._stop.clear()
         self._thread = threading.Thread(target=self._run, name="audio-file", daemon=True)
         self._thread.start()
@@ -320,8 +329,8 @@ class FileSource(AudioSource):
         import av
         fifo = av.AudioFifo()
         while not self._stop.is_set():
-            for packet_frame in self._container.decode(audio=0):
-                for frame in self._resampler.resample(packet_frame):
+            for packet_frame in self._decoded():
+                for frame in self._resample(packet_frame):
                     frame.pts = None  # the fifo checks timestamps for gaps; a loop restarts them
                     fifo.write(frame)
                 while fifo.samples >= self.block:
@@ -331,6 +340,40 @@ class FileSource(AudioSource):
             if not self.loop:
                 return
             self._container.seek(0)
+
+    def _decoded(self):
+        """The audio frames of one pass through the file. A packet the decoder refuses (a damaged
+        stretch, the seam of two joined files) is skipped and counted, said once: the sound goes on
+        after it instead of the file stopping for the night."""
+        import av
+        stream = self._container.streams.audio[0]
+        for packet in self._container.demux(stream):
+            try:
+                yield from packet.decode()
+            except av.InvalidDataError as e:
+                self.bad_packets += 1
+                if self.bad_packets == 1:
+                    log.warning("Audio file %r has damaged data at %.1f s (%s); skipping it, the sound goes on.",
+                                self.name, float(packet.pts * packet.time_base) if packet.pts is not None else 0.0, e)
+
+    def _resample(self, frame) -> list:
+        """`frame` in the ring's format. A stream whose rate, layout or sample format changes midway
+        (concatenated mp3s, a broadcast AAC stream switching mono and stereo) gets a new resampler to
+        the same output: PyAV's refuses frames unlike its first. Said once per file."""
+        import av
+        shape = (frame.sample_rate, frame.layout.name, frame.format.name)
+        if self._shape is not None and shape != self._shape:
+            said = log.debug if self.format_changes else log.warning   # one sentence per file, not per seam
+            said("Audio file %r changes format at %.1f s (%d Hz %s, was %d Hz %s); it is converted to %d Hz, "
+                 "the picture keeps following it.", self.name, float(frame.time or 0.0), shape[0], shape[1],
+                 self._shape[0], self._shape[1], self.samplerate)
+            self.format_changes += 1
+            tail = self._resampler.resample(None)      # what the old resampler still holds
+            self._resampler = av.AudioResampler(format="flt", layout=self._layout, rate=self.samplerate)
+            self._shape = shape
+            return [*tail, *self._resampler.resample(frame)]
+        self._shape = shape
+        return self._resampler.resample(frame)
 
     def _run(self) -> None:
         block_s = self.block / self.samplerate

@@ -1,29 +1,27 @@
 """The performer's overlay: rates, prompts, levels, state and warnings, drawn on the window only.
 
-Text comes from a small font atlas rendered with PIL's default font when the window opens; each
-glyph is one instanced quad, so a HUD of a few hundred characters is one draw call. The text is
-rebuilt a few times a second, not every frame, to keep the render loop's Python light.
+Text is any Unicode, drawn from a glyph atlas that FreeType fills from a shipped font as characters
+first appear (vj/display/font.py); each glyph is one instanced quad, so a HUD of a few hundred
+characters is one draw call. The text is rebuilt a few times a second, not every frame, to keep
+the render loop's Python light.
 The HUD is never part of the output picture, so it is never recorded.
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping, Sequence
 
 import moderngl
 import numpy as np
-from PIL import Image, ImageDraw, ImageFont
 
 from engine.bus import Frame
 from engine.params import Snapshot
 
-from .keys import KEY_HELP
+from .font import BLOCK, GlyphAtlas
 from .glsl import SHADER_DIR, load_program
+from .keys import KEY_HELP
 
-FIRST, LAST = 32, 126      # printable ASCII; anything else is drawn as '?'
-BLOCK = LAST + 1           # a solid cell, used for the panel behind the text
 MAX_GLYPHS = 4096
 WHITE, DIM, GREEN, YELLOW, RED = (1, 1, 1, 1), (0.7, 0.7, 0.7, 1), (0.5, 1, 0.5, 1), (1, 0.85, 0.3, 1), (1, 0.35, 0.3, 1)
 PANEL = (0, 0, 0, 0.6)
@@ -32,33 +30,8 @@ INDENT = "     "             # continuation lines of a wrapped HUD line
 Line = tuple[str, tuple[float, float, float, float]]
 
 
-class FontAtlas:
-    """Glyph cells of one font in a single-channel image, with per-glyph advance widths."""
-
-    def __init__(self, size: int = 14) -> None:
-        try:
-            font = ImageFont.load_default(size)
-        except TypeError:  # Pillow < 10.1: the fixed bitmap font
-            font = ImageFont.load_default()
-        ascent, descent = font.getmetrics()
-        codes = range(FIRST, BLOCK + 1)
-        self.advance = {c: font.getlength(chr(c)) for c in codes if c != BLOCK}
-        self.advance[BLOCK] = 1.0
-        self.cell = (math.ceil(max(self.advance.values())) + 2, ascent + descent)
-        cols = 16
-        rows = math.ceil(len(codes) / cols)
-        cw, ch = self.cell
-        self.image = Image.new("L", (cols * cw, rows * ch), 0)
-        draw = ImageDraw.Draw(self.image)
-        self.uv: dict[int, tuple[float, float, float, float]] = {}
-        for i, c in enumerate(codes):
-            x, y = (i % cols) * cw, (i // cols) * ch
-            if c == BLOCK:
-                draw.rectangle((x, y, x + cw - 1, y + ch - 1), fill=255)
-            else:
-                draw.text((x + 1, y), chr(c), font=font, fill=255)
-            w, h = self.image.size
-            self.uv[c] = (x / w, y / h, (x + cw) / w, (y + ch) / h)
+class FontAtlas(GlyphAtlas):
+    """The HUD's glyphs (vj/display/font.py: any Unicode, FreeType, a shipped font) laid out as quads."""
 
     def fit(self, lines: Sequence[Line], width_px: int, origin: int = 12) -> list[Line]:
         """`lines` broken at spaces so that each fits a window `width_px` pixels wide, continuations
@@ -70,35 +43,34 @@ class FontAtlas:
         out, line = [], ""
         for word in text.split(" "):
             candidate = f"{line} {word}" if line else word
-            if line.strip() and self.width(candidate) > room:
+            if line.strip() and self.text_width(candidate) > room:
                 out.append(line.rstrip())
                 candidate = INDENT + word
             line = candidate
-            while self.width(line) > room and len(line) > len(INDENT) + 1:   # a word longer than a line
+            while self.text_width(line) > room and len(line) > len(INDENT) + 1:   # a word longer than a line
                 cut = len(line) - 1
-                while cut > len(INDENT) + 1 and self.width(line[:cut]) > room:
+                while cut > len(INDENT) + 1 and self.text_width(line[:cut]) > room:
                     cut -= 1
                 out.append(line[:cut])
                 line = INDENT + line[cut:]
         out.append(line)
         return out
 
-    def width(self, text: str) -> float:
-        """Pixels `text` takes on a line (characters the atlas lacks count as '?', as drawn)."""
-        return sum(self.advance[_code(c)] for c in text)
+    def text_width(self, text: str) -> float:
+        """Pixels `text` takes on a line, as drawn (characters the font lacks as the fallback box)."""
+        return sum(self.advance[key] for key in self.keys(text))
 
     def layout(self, lines: Sequence[Line], origin: tuple[int, int] = (12, 12), gap: int = 2) -> np.ndarray:
         """Instance rows (x, y, w, h, u0, v0, u1, v1, r, g, b, a): a panel, then every glyph."""
-        cw, ch = self.cell
+        ch = self.cell_height
         rows, width = [], 0.0
         x0, y0 = origin
         for n, (text, tint) in enumerate(lines):
             pen, y = float(x0), y0 + n * (ch + gap)
-            for char in text:
-                c = _code(char)
-                if c != 32:
-                    rows.append((round(pen) - 1, y, cw, ch, *self.uv[c], *tint))
-                pen += self.advance[c]
+            for key in self.keys(text):
+                if key != " ":
+                    rows.append((round(pen) - 1, y, self.width[key], ch, *self.uv[key], *tint))
+                pen += self.advance[key]
             width = max(width, pen - x0)
         if not lines:
             return np.zeros((0, 12), "f4")
@@ -113,7 +85,7 @@ class TextLayer:
     def __init__(self, ctx: moderngl.Context, size: int = 14, shader_dir: Path = SHADER_DIR) -> None:
         self.ctx = ctx
         self.atlas = FontAtlas(size)
-        self.texture = ctx.texture(self.atlas.image.size, 1, self.atlas.image.tobytes())
+        self.texture = ctx.texture(self.atlas.image.size, 1)
         self.texture.filter = (moderngl.NEAREST, moderngl.NEAREST)
         self.program = load_program(ctx, "text.vert", "text.frag", shader_dir)
         self.buffer = ctx.buffer(reserve=MAX_GLYPHS * 48, dynamic=True)
@@ -123,6 +95,9 @@ class TextLayer:
     def set_lines(self, lines: Sequence[Line], width_px: int | None = None) -> None:
         """Lay out `lines` for drawing; with `width_px`, long ones are wrapped to fit that window width."""
         rows = self.atlas.layout(self.atlas.fit(lines, width_px) if width_px else lines)
+        if self.atlas.dirty:                    # new glyphs were rendered: upload the atlas again
+            self.texture.write(self.atlas.image.tobytes())
+            self.atlas.dirty = False
         self.count = len(rows)
         if self.count:
             self.buffer.write(rows.tobytes())
@@ -146,24 +121,33 @@ class Status:
     """What the HUD reports besides the parameters: the display's own figures."""
     display_fps: float = 0.0
     errors: Mapping[str, int] = field(default_factory=dict)  # failures caught, by part (generator, display, osc, ...)
-    refused: int = 0
+    refused: int = 0            # inputs refused, whoever sent them (OSC, MIDI, keys)
     warnings: Sequence[str] = ()
+    rates: tuple[float, float] | None = None   # generator (frames/s, it/s) now; None: the frame's own
+    idle: str | None = None     # why the generator paints nothing now (Generator.idle_reason)
 
 
 def describe(snap: Snapshot, frame: Frame | None, status: Status) -> list[Line]:
     """The HUD's lines for this moment. Optional parameters (audio, record) show only where they exist."""
     stats = frame.stats if frame is not None else {}
+    fps, its = status.rates or (stats.get("frames_per_s", 0.0), stats.get("iters_per_s", 0.0))
     lines: list[Line] = [(
-        f"GENERATOR {stats.get('frames_per_s', 0.0):5.2f} frames/s  {stats.get('iters_per_s', 0.0):6.1f} it/s"
+        f"GENERATOR {fps:5.2f} frames/s  {its:6.1f} it/s"
         f"   DISPLAY {status.display_fps:5.1f} fps"
         + (f"   frame {frame.index} it {frame.iteration}" if frame is not None else "   waiting for the first frame"),
         WHITE)]
     for slot, text, weight in stats.get("mix", ()):
         short = text if len(text) <= 60 else text[:57] + "..."
         lines.append((f"PROMPT {slot}  {weight:4.2f}  {short}", WHITE))
-    if not stats.get("mix"):
+    if status.idle:
+        lines.append((f"WAITING: {status.idle}", YELLOW))
+    elif not stats.get("mix"):
         lines.append((f"PROMPT {snap['prompt.select']}  (no frame yet)", DIM))
-    lines.append((f"TEMPERATURE {snap['temperature']:.0f}   noise {stats.get('noise', 0.0):.2f}   "
+    if snap.get("prompt.cut"):
+        lines.append((f"PROMPT TOO LONG  {snap['prompt.cut'][:150]}", YELLOW))
+    # `noise` is the parameter (a multiplier, as on OSC); sigma is the noise it gave this frame
+    lines.append((f"TEMPERATURE {snap['temperature']:.0f}   noise x{snap['noise']:.2f} "
+                  f"(sigma {stats.get('noise', 0.0):.3f})   "
                   f"{snap['iterations']} it x {snap['views']} views   mode {snap['mode']}", WHITE))
     level = snap.get("audio.energy")
     if level is not None and snap.get("audio.active", True):
@@ -185,9 +169,3 @@ def describe(snap: Snapshot, frame: Frame | None, status: Status) -> list[Line]:
     lines.extend((f"! {w}", RED) for w in status.warnings)
     lines.append((KEY_HELP, DIM))
     return lines
-
-
-
-def _code(char: str) -> int:
-    """The atlas cell of a character: printable ASCII, anything else '?'."""
-    return ord(char) if FIRST <= ord(char) <= LAST else ord("?")

@@ -65,6 +65,7 @@ class DisplayApp:
         self.effects = Effects(self.store)
         self.clock = clock or LiveClock(self.window.refresh_rate or setup.fps, pace=True if not self.window.refresh_rate else None)
         self.sinks: list[FrameSink] = []
+        self.input_counters: dict[str, Callable[[], int]] = {}   # store source -> its service's refusals
         self.keep_pixels, self.pixels = keep_pixels, None
         self.errors, self.frames, self.finished = 0, 0, False
         self.parts: dict[str, Any] = {"generator": show.generator, "display": self}
@@ -72,6 +73,8 @@ class DisplayApp:
         self.swap_times: deque[float] = deque(maxlen=100_000)  # perf_counter after each swap (bench)
         self._rate = Rate(60)
         self._quit_asked_at = -1e9
+        self._hidden = False
+        self.window.on_monitor_lost = self._monitor_lost
         self._hud_at, self._hud_asking = -1e9, False
         self.t = 0.0
         self.store.on_action("quit", self._quit_asked)
@@ -115,8 +118,10 @@ class DisplayApp:
             output = self.renderer.render_output(snap["fill"])
             for sink in list(self.sinks):
                 self._feed(sink, output, t)
-        self.renderer.present(self.ctx.screen, self.window.size, snap["fill"])
-        self._overlay(snap, newest, t)
+        if self.window.drawable:                              # minimized or 0 pixels: nothing to show
+            self.renderer.present(self.ctx.screen, self.window.size, snap["fill"])
+            self._overlay(snap, newest, t)
+        self._say_hidden(not self.window.drawable)
         if self.keep_pixels:
             self.pixels = self.read_window()
         if self.clock.paces:            # no vsync: render now, so that the paced swap is only the copy
@@ -149,6 +154,20 @@ class DisplayApp:
         if "errors" in self.store.specs and total != self.store.base("errors"):
             self.store.set("errors", total, "app")
 
+    def _say_hidden(self, hidden: bool) -> None:
+        if hidden != self._hidden:
+            self._hidden = hidden
+            if hidden:
+                log.info("The window is minimized or has no pixels; the show%s goes on.",
+                         " and the recording" if self.sinks else "")
+            else:
+                log.info("The window is shown again.")
+
+    def _monitor_lost(self, sentence: str) -> None:
+        log.warning("%s", sentence)
+        self.show.warnings.append("MONITOR UNPLUGGED - WINDOWED")
+        self.store.set("fullscreen", False, "window")   # the parameter (HUD, feedback) says what is true
+
     def _overlay(self, snap, newest, t: float) -> None:
         """The HUD and the quit question, rebuilt a few times a second, drawn on the window only."""
         asking = t - self._quit_asked_at < QUIT_CONFIRM
@@ -163,8 +182,17 @@ class DisplayApp:
         self.text.draw(self.ctx.screen, self.window.size)
 
     def status(self) -> Status:
-        return Status(display_fps=self._rate.per_s(), errors=self.error_counts(), refused=self.store.refused,
-                      warnings=tuple(self.show.warnings))
+        now = time.perf_counter()
+        return Status(display_fps=self._rate.per_s(now), errors=self.error_counts(), refused=self.refused(),
+                      warnings=tuple(self.show.warnings), rates=self.show.generator.rates(now),
+                      idle=self.show.generator.idle_reason())
+
+    def refused(self) -> int:
+        """Inputs refused, whoever sent them: each input service's own count (`input_counters`,
+        e.g. the OSC server's, which refuses most before the store sees them) plus the store's
+        refusals of every other writer (MIDI, keys)."""
+        counted = sum(count() for count in self.input_counters.values())
+        return counted + sum(n for source, n in self.store.refused_by.items() if source not in self.input_counters)
 
     def finish(self) -> None:
         """End `run()` after the current frame, as a confirmed quit does (any thread, or a signal handler)."""

@@ -64,6 +64,12 @@ def _monitors() -> list:
     return list(glfw.get_monitors() or [])
 
 
+def _same(a, b) -> bool:
+    """Whether two GLFW monitor handles (ctypes pointers, which compare by identity) are one monitor."""
+    address = lambda m: ctypes.cast(m, ctypes.c_void_p).value if m else None  # noqa: E731
+    return address(a) is not None and address(a) == address(b)
+
+
 class Window:
     """A resizable window (or fullscreen on a monitor) with an OpenGL 3.3 core context current."""
 
@@ -102,7 +108,9 @@ class Window:
         # it, stalling the generator thread for the whole render on a CPU renderer).
         self._gl_finish = ctypes.CFUNCTYPE(None)(glfw.get_proc_address("glFinish"))
         self.size = glfw.get_framebuffer_size(self.handle)
+        self.on_monitor_lost: Callable[[str], None] = lambda sentence: None
         glfw.set_framebuffer_size_callback(self.handle, self._resized)
+        glfw.set_monitor_callback(self._monitor_event)
         glfw.set_key_callback(self.handle, self._key)
         glfw.set_window_close_callback(self.handle, self._close)
         self.fullscreen = False
@@ -127,6 +135,31 @@ class Window:
         self.fullscreen = on
         self.size = glfw.get_framebuffer_size(self.handle)
 
+    @property
+    def drawable(self) -> bool:
+        """False while the window is minimized or resized to nothing: there is nowhere to draw, but
+        the show (and the recording, which draws off screen) goes on."""
+        return self.size[0] > 0 and self.size[1] > 0 and not glfw.get_window_attrib(self.handle, glfw.ICONIFIED)
+
+    def _monitor_event(self, monitor, event: int) -> None:
+        """A monitor was plugged or unplugged (GLFW calls this from poll). Losing ours must not leave a
+        dangling monitor handle: GLFW has put a fullscreen window back in a window already."""
+        if not self.handle:
+            return
+        if event == glfw.DISCONNECTED and _same(monitor, self.monitor):
+            remaining = _monitors()
+            self.monitor = remaining[0] if remaining else None
+            if glfw.get_window_monitor(self.handle):
+                glfw.set_window_monitor(self.handle, None, *self.windowed_rect, 0)
+            was_fullscreen, self.fullscreen = self.fullscreen, False
+            self.size = glfw.get_framebuffer_size(self.handle)
+            self.on_monitor_lost(f"The show's monitor was unplugged; the show goes on in a window"
+                                 f"{' (it was fullscreen)' if was_fullscreen else ''}: plug it back in and press F, "
+                                 f"or `--monitor` another one ({len(remaining)} connected).")
+        elif event == glfw.CONNECTED and self.monitor is None:
+            self.monitor = monitor
+            log.info("A monitor was connected; press F (or send /vj/fullscreen 1) to go fullscreen on it.")
+
     def poll(self) -> None:
         glfw.poll_events()
 
@@ -139,6 +172,7 @@ class Window:
 
     def close(self) -> None:
         if self.handle:
+            glfw.set_monitor_callback(None)   # one callback per process: it must not outlive its window
             self.ctx.release()
             glfw.destroy_window(self.handle)
             self.handle = None

@@ -18,6 +18,8 @@ import tomlkit
 
 from engine.params import ParamStore
 
+from ..textfile import read_text, write_like
+
 
 class CannotLearn(ValueError):
     """The armed name cannot be learned; the message is one sentence for the performer."""
@@ -61,7 +63,7 @@ def learned_row(msg: mido.Message, name: str, store: ParamStore) -> dict[str, An
 
 def save_row(path: Path, row: dict[str, Any]) -> None:
     """Add `row` to the file's [[midi.map]], dropping rows on the same control; keeps comments."""
-    doc = tomlkit.parse(path.read_text(encoding="utf-8"))
+    doc = tomlkit.parse(read_text(path))  # a BOM or CRLF from a Windows editor stays readable
     midi = doc.get("midi")
     if midi is None:
         midi = tomlkit.table()
@@ -85,8 +87,8 @@ def save_row(path: Path, row: dict[str, Any]) -> None:
 def _write_atomically(path: Path, text: str) -> None:
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
+        with os.fdopen(fd, "wb") as f:
+            f.write(write_like(path, text))  # the editor that made the file finds its BOM and line ends
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

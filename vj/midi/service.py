@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import queue
+import re
 import threading
 from pathlib import Path
 from typing import Any, Protocol
@@ -25,6 +26,7 @@ import mido
 
 from engine.params import Change, ParamStore
 
+from ..quiet import alsa_to_log
 from ..setup import MidiMap, MidiSetup, Setup
 from .leds import Leds
 from .learn import CannotLearn, learnable, learned_row, save_row
@@ -48,10 +50,19 @@ class MidoBackend:
     """Real ports through mido's python-rtmidi backend."""
 
     def names(self) -> list[str]:
-        return mido.get_input_names()
+        with alsa_to_log():      # without an ALSA sequencer, rtmidi's C library prints a raw line
+            return mido.get_input_names()
 
     def open(self, name: str, callback) -> Any:
-        return mido.open_input(name, callback=callback)
+        with alsa_to_log():
+            return mido.open_input(name, callback=callback)
+
+
+def port_key(name: str) -> str:
+    """A port name without what the OS renumbers on replug, lower case: ALSA's client:port
+    ("nanoKONTROL2:nanoKONTROL2 MIDI 1 20:0" becomes "... 24:0") and Windows' trailing instance
+    number ("nanoKONTROL2 1" becomes "nanoKONTROL2 2")."""
+    return re.sub(r"(\s+\d+:\d+)?(\s+\d+)?\s*$", "", name.strip()).lower()
 
     def output_names(self) -> list[str]:
         return mido.get_output_names()
@@ -61,8 +72,11 @@ class MidoBackend:
 
 
 def find_port(device: str, names: list[str]) -> str | None:
-    """The first port whose name contains `device`, ignoring case."""
-    return next((n for n in names if device.lower() in n.lower()), None)
+    """The first port whose name contains `device`, ignoring case; else the first whose name does
+    once the numbers the OS renumbers on replug are taken off both (port_key), so a setup that names
+    the full port as `vj devices` showed it still finds the controller after a replug."""
+    found = next((n for n in names if device.lower() in n.lower()), None)
+    return found or next((n for n in names if port_key(device) and port_key(device) in port_key(n)), None)
 
 
 def missing_sentence(device: str, names: list[str], poll_s: float = POLL_S) -> str:
@@ -292,6 +306,8 @@ class MidiInput:
                       "holding it? vj tries again every %g s.", name, e, self.poll_s)
             self._set_status("busy")
             return self.poll_s
+        if self._port_name not in (None, name):
+            log.info("MIDI device %r is back, now named %r.", self._port_name, name)
         self._port_name = name
         self._set_status("open")
         self._said = None

@@ -20,6 +20,7 @@ from typing import Any, Iterable
 
 from pythonosc.osc_message_builder import OscMessageBuilder
 
+from engine.controls import shown_slot
 from engine.params import Change, ParamStore
 
 from ..ratelog import RateLimitedLog
@@ -62,6 +63,8 @@ class Feedback:
         self._throttle.mark(change.name)
         if _ACTIVE in self._addresses and _PROMPT_TEXT.match(change.name):
             self._throttle.mark(_ACTIVE)
+        if _PROMPT_TEXT.match(change.name) and "prompt.select" in self._addresses:
+            self._throttle.mark("prompt.select")  # filling or emptying a slot can move the painting slot
 
     def add_client(self, host: str) -> None:
         """Remember a client that sent us something; it gets feedback from now on."""
@@ -121,11 +124,13 @@ class Feedback:
 
     def _datagram(self, address: str) -> bytes:
         route = self._routes[address]
+        snap = self.store.snapshot()
         if route.kind == ACTIVE_KIND:
-            value: Any = self.store.base(f"prompt.{self.store.base('prompt.select')}")
+            value: Any = snap[f"prompt.{shown_slot(snap)}"]
         else:
             spec = self.store.specs[route.name]
-            value = self.store.base(route.name)
+            # the slot that paints, not an empty pad pressed: labels show what the audience sees
+            value = shown_slot(snap) if route.name == "prompt.select" else self.store.base(route.name)
             value = float(spec.to_unit(value)) if route.kind == UNIT_PARAM else outgoing(spec, value)
         msg = OscMessageBuilder(address)
         msg.add_arg(value)

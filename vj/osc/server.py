@@ -124,6 +124,8 @@ class OscServer:
         """`warnings` is the HUD's list (Show.warnings): a taken port shows there until we get it."""
         return cls(store, setup.osc, setup.label, warnings)
 
+    source = "osc"                      # what our store writes are stamped with
+
     @property
     def refused(self) -> int:
         return self.refusals.total

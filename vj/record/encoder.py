@@ -55,6 +55,16 @@ def even(n: int) -> int:
     return max(2, n - n % 2)
 
 
+_said: set[str] = set()
+
+
+def _say_once(sentence: str) -> None:
+    """Log an adjustment the first time it happens in this process, not at every take."""
+    if sentence not in _said:
+        _said.add(sentence)
+        log.warning(sentence)
+
+
 class VideoFile:
     """A Matroska file being written. Raises OSError from `__init__` and `write_*` on I/O failure;
     `close()` never raises, so whatever was written stays playable."""
@@ -67,6 +77,10 @@ class VideoFile:
         self.width, self.height = fmt.width, fmt.height
         if pix_fmt == "yuv420p":
             self.width, self.height = even(fmt.width), even(fmt.height)
+            if (self.width, self.height) != (fmt.width, fmt.height):
+                _say_once(f"{fmt.width}x{fmt.height} pictures are written as {self.width}x{self.height} videos "
+                          "(H.264 in 4:2:0 needs even sizes; the last row or column is left out); give even "
+                          "sizes ([display] output_width/output_height, --width/--height) to keep every pixel.")
         self.pictures = 0
         self.samples = 0
         rate = Fraction(fmt.rate)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from fractions import Fraction
 from pathlib import Path
 from typing import Callable, Iterator
 
@@ -68,14 +69,16 @@ def replay(timeline: str | Path, out: str | Path, width: int | None = None, heig
     frame_times = [e["t"] for e in events if e["kind"] == "frame"]
     total = len(frame_times) or 1
     end_t = max([e["t"] for e in events], default=0.0)
-    rate = fps or head.get("fps") or 30.0
+    rate = Fraction(fps or head.get("fps") or 30.0).limit_denominator(1001)   # 29.97 stays 29.97, not 30
     g = show.generator.config
     sound = _sound_source(timeline, head, sound_from)
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    video = VideoFile(out, VideoFormat(g.width, g.height, round(rate), audio_rate=SOUND_RATE if sound else 0))
+    # The recording's size (its output picture), unless a new painting size was asked for.
+    size = (g.width, g.height) if (width or height or "output" not in head) else tuple(head["output"])
+    video = VideoFile(out, VideoFormat(*size, rate, audio_rate=SOUND_RATE if sound else 0))
     result = ReplayResult(out, sound=sound is not None)
-    writer = HeldFrames(video, rate, sound)
+    writer = HeldFrames(video, float(rate), sound)
     try:
         with tqdm(total=total, unit="frame", desc="replay", disable=not progress) as bar:
             for frame in player.frames(total):
@@ -85,7 +88,7 @@ def replay(timeline: str | Path, out: str | Path, width: int | None = None, heig
                 if on_frame:
                     on_frame(frame)
                 bar.update(1)
-        writer.end(max(end_t, writer.last_t + 1 / rate))
+        writer.end(max(end_t, writer.last_t + 1 / float(rate)))
     finally:
         video.close()
     result.applied = player.applied

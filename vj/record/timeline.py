@@ -56,6 +56,7 @@ def header(show: Show, video: str = "", fps: float = 0.0) -> dict:
         "setup": show.setup.name, "setup_file": str(show.setup.path or ""),
         "model": show.setup.model.name, "models": [g.name for g in show.guides],
         "width": gen.config.width, "height": gen.config.height, "seed": gen.seed,
+        "output": list(show.setup.display.output_size(gen.config.width, gen.config.height)),  # the video's size
         "video": video, "fps": fps,
         "started": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
         "frame": gen.frame_index, "it": gen.iterations,
