@@ -30,6 +30,7 @@ def build_services(show: Show) -> list[Service]:
     from .osc import OscServer; services.append(OscServer.from_setup(show.setup, show.store, show.warnings))
     from .midi import MidiInput; services.append(MidiInput.from_setup(show.setup, show.store, warnings=show.warnings))
     from .audio import AudioInput; services.append(AudioInput.from_setup(show.setup, show.store, show.warnings))
+    from .input import VideoInput; services.append(VideoInput.from_setup(show.setup, show.store, show.input_bus, show.warnings))
     from .record import Recorder; services.append(Recorder.for_show(show, services))  # after audio: taps it
     return services
 

@@ -162,6 +162,24 @@ class RecordSetup:  # owned by vj/record/
 
 
 @dataclass
+class InputSetup:  # owned by vj/input/
+    source: str = opt("", 'picture input: "camera:NAME" (`vj devices` lists cameras), "ndi:NAME", a video file '
+                      '(looped) or an image, relative to the setup file (empty: no input)')
+    loop: bool = opt(True, "play a video file again from the start when it ends")
+    prompt_image: str = opt("", "an image file whose embedding is the image prompt (input.prompt weighs it) "
+                            "instead of the live input")
+
+
+@dataclass
+class OutputSetup:  # owned by vj/output/
+    name: str = opt("", "name the output is published under (empty: the show's name)")
+    ndi: bool = opt(False, "send the output picture over NDI from the start (the live output.ndi turns it on and off)")
+    local: bool = opt(False, "share the output with programs on this machine from the start: Syphon (macOS), Spout "
+                      "(Windows), a v4l2loopback camera (Linux); the live output.local turns it on and off")
+    fps: float = opt(0.0, "pictures sent per second (0: every display frame)", 0, 240)
+
+
+@dataclass
 class Setup:
     name: str = opt("untitled", "show name, used in recording file names")
     model: ModelSetup = field(default_factory=ModelSetup)
@@ -174,6 +192,8 @@ class Setup:
     midi: MidiSetup = field(default_factory=MidiSetup)
     audio: AudioSetup = field(default_factory=AudioSetup)
     record: RecordSetup = field(default_factory=RecordSetup)
+    input: InputSetup = field(default_factory=InputSetup)
+    output: OutputSetup = field(default_factory=OutputSetup)
     path: Path | None = None
 
     @property
