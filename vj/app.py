@@ -40,17 +40,21 @@ def build(setup: Setup) -> tuple[Show, list[Service]]:
     return show, build_services(show)
 
 
-def run(setup: Setup, seconds: float | None = None) -> None:
+def run(setup: Setup, seconds: float | None = None, headless: bool = False) -> None:
     """The live show: open the window, start the generator and services, loop until quit, stop.
+
+    `headless`: no window, an offscreen EGL context (a render node: recording, NDI, OSC as usual);
+    `[display] preview` adds the performer's preview window.
 
     A service that wants the output picture (the recorder) defines `on_output(output_fbo, t)`; it
     becomes a frame sink of the display loop (vj/display/loop.py says what sinks may do). Services
     stop on the main thread while the GL context is still current, so they can finish read-backs.
     """
     from .display import DisplayApp, window
-    window.init()  # no display: say so before loading models
+    if not headless:
+        window.init()  # no display: say so before loading models
     show, services = build(setup)
-    app = DisplayApp(show)
+    app = DisplayApp(show, headless=headless, preview=setup.display.preview)
     app.sinks.extend(s.on_output for s in services if hasattr(s, "on_output"))
     show.generator.start()
     for service in services:

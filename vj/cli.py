@@ -58,10 +58,15 @@ def _run(a: argparse.Namespace) -> None:
         setup.display.fullscreen = a.fullscreen
     if a.monitor is not None:
         setup.display.monitor = a.monitor
+    if a.preview:
+        setup.display.preview = True
+    if a.ndi is not None:
+        setup.output.ndi = True
+        setup.output.name = a.ndi or setup.output.name
     _audio_args(a, setup)
     if a.record:
         setup.params["record"] = True  # the recorder starts a take as the show starts
-    run(setup, a.seconds)
+    run(setup, a.seconds, a.headless)
 
 
 def _audio_args(a: argparse.Namespace, setup) -> None:
@@ -169,6 +174,11 @@ def build_parser() -> argparse.ArgumentParser:
     w.add_argument("--monitor", type=int, default=None, help="monitor index for fullscreen (`vj devices` lists them)")
     w.add_argument("--seconds", type=float, default=None, help="quit after this many seconds (tests, benchmarks)")
     w.add_argument("--record", action="store_true", help="record from the start (the `record` parameter stops it)")
+    w.add_argument("--headless", action="store_true", help="no window: render offscreen (EGL) for recording, NDI "
+                                                            "and OSC, on a machine without a display")
+    w.add_argument("--preview", action="store_true", help="a second, small window with the HUD for the performer")
+    w.add_argument("--ndi", nargs="?", const="", default=None, metavar="NAME",
+                   help="send the output over NDI from the start (as NAME; default [output] name or the show's)")
     sound = w.add_mutually_exclusive_group()
     sound.add_argument("--audio-device", default=None, help="audio input, name substring or index (`vj devices`)")
     sound.add_argument("--audio-file", default=None, help="play this audio file in real time as the input (rehearsal)")

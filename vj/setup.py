@@ -83,7 +83,11 @@ class DisplaySetup:  # owned by the window (vj/display/)
     hud: bool | None = opt(None, "show the HUD (default: on when windowed, off when fullscreen)")
     output_width: int = opt(0, "width of the output picture, the one recorded (0: the generator's aspect ratio)", 0, 8192)
     output_height: int = opt(720, "height of the output picture, the one recorded", 16, 8192)
-    fps: float = opt(60.0, "display rate where the monitor gives no vsync (Xvfb); with vsync the monitor sets it", 1, 1000)
+    fps: float = opt(60.0, "display rate where the monitor gives no vsync (Xvfb, headless); with vsync the monitor "
+                     "sets it", 1, 1000)
+    preview: bool = opt(False, "a second, smaller window for the performer with the HUD; the show window stays clean")
+    preview_width: int = opt(640, "preview window width", 16, 16384)
+    preview_height: int = opt(360, "preview window height", 16, 16384)
 
     def output_size(self, frame_width: int, frame_height: int) -> tuple[int, int]:
         """The output picture's size: as set, or the generator's aspect at output_height (even width, for video)."""

@@ -32,6 +32,8 @@ from .keys import press
 from .effects import Effects
 from .hud import RED, Status, TextLayer, describe
 from .renderer import Renderer
+from .headless import HeadlessWindow
+from .preview import Preview
 from .window import Window
 
 log = logging.getLogger(__name__)
@@ -48,22 +50,32 @@ class DisplayApp:
     `keep_pixels` reads the window back every frame for `read_pixels()` (tests, screenshots).
     """
 
-    def __init__(self, show: Show, clock: Clock | None = None, keep_pixels: bool = False) -> None:
+    def __init__(self, show: Show, clock: Clock | None = None, keep_pixels: bool = False,
+                 headless: bool = False, preview: bool = False) -> None:
+        """`headless`: no window, an offscreen context (render nodes); `preview`: a second, smaller
+        window with the HUD, the show window staying clean (preview.py)."""
         setup = show.setup.display
         self.show, self.store, self.bus = show, show.store, show.bus
-        self.window = Window((setup.width, setup.height), f"vj - {show.setup.name}", setup.monitor,
-                             on_key=lambda key: press(self.store, key),
-                             on_close=lambda: self.store.trigger("quit", "window"))
+        g = show.setup.generator
+        output_size = setup.output_size(g.width, g.height)
+        on_key, on_close = (lambda key: press(self.store, key)), (lambda: self.store.trigger("quit", "window"))
+        if headless:
+            self.window = HeadlessWindow(output_size)
+        else:
+            self.window = Window((setup.width, setup.height), f"vj - {show.setup.name}", setup.monitor, on_key, on_close)
         if self.window.warning:
             show.warnings.append(self.window.warning)
         self.ctx = self.window.ctx
-        g = show.setup.generator
-        self.renderer = Renderer(self.ctx, setup.output_size(g.width, g.height), grain=g.scale)
+        self.renderer = Renderer(self.ctx, output_size, grain=g.scale)
         self.text = TextLayer(self.ctx)
+        self.preview = None
+        if preview and not headless:
+            self.preview = Preview(self.window, (setup.preview_width, setup.preview_height),
+                                   f"vj preview - {show.setup.name}", on_key, on_close)
         self.effects = Effects(self.store)
         self.clock = clock or LiveClock(self.window.refresh_rate or setup.fps, pace=True if not self.window.refresh_rate else None)
         self.sinks: list[FrameSink] = []
-        self.keep_pixels, self.pixels = keep_pixels, None
+        self.keep_pixels, self.pixels, self.preview_pixels = keep_pixels, None, None
         self.errors, self.frames, self.finished = 0, 0, False
         self.swap_times: deque[float] = deque(maxlen=100_000)  # perf_counter after each swap (bench)
         self._rate = Rate(60)
@@ -74,7 +86,8 @@ class DisplayApp:
         if "fullscreen" not in show.setup.params:
             self.store.set("fullscreen", setup.fullscreen, "setup")
         if "hud" not in show.setup.params:
-            self.store.set("hud", (not self.store.base("fullscreen")) if setup.hud is None else setup.hud, "setup")
+            hud = (self.preview is not None or not self.store.base("fullscreen")) if setup.hud is None else setup.hud
+            self.store.set("hud", hud, "setup")
 
     # -- the loop ------------------------------------------------------------------------------
     def run(self, seconds: float | None = None) -> None:
@@ -111,8 +124,18 @@ class DisplayApp:
             output = self.renderer.render_output(snap["fill"])
             for sink in list(self.sinks):
                 self._feed(sink, output, t)
-        self.renderer.present(self.ctx.screen, self.window.size, snap["fill"])
-        self._overlay(snap, newest, t)
+        if not self.window.headless:
+            self.renderer.present(self.ctx.screen, self.window.size, snap["fill"])
+        if self.window.headless:
+            pass                                              # nobody to read a HUD
+        elif self.preview is None:
+            self._overlay(snap, newest, t, self.text, self.window)
+        else:                                                 # the HUD on the preview only
+            self.preview.begin(self.renderer, snap["fill"])
+            self._overlay(snap, newest, t, self.preview.text, self.preview.window)
+            if self.keep_pixels:
+                self.preview_pixels = read_screen(self.preview.ctx, self.preview.window.size)
+            self.preview.end()
         if self.keep_pixels:
             self.pixels = self.read_window()
         if self.clock.paces:            # no vsync: render now, so that the paced swap is only the copy
@@ -133,8 +156,9 @@ class DisplayApp:
             self.sinks.remove(sink)
             log.exception("frame sink %r failed and was removed; the show goes on", sink)
 
-    def _overlay(self, snap, newest, t: float) -> None:
-        """The HUD and the quit question, rebuilt a few times a second, drawn on the window only."""
+    def _overlay(self, snap, newest, t: float, text: TextLayer, window) -> None:
+        """The HUD and the quit question, rebuilt a few times a second, drawn on `window` only
+        (the show window, or the preview when there is one) with its context's `text` layer."""
         asking = t - self._quit_asked_at < QUIT_CONFIRM
         if not (snap["hud"] or asking):
             return
@@ -142,9 +166,9 @@ class DisplayApp:
             lines = describe(snap, newest, self.status()) if snap["hud"] else []
             if asking:
                 lines.insert(0, ("QUIT? press Q (or send quit) again within 3 s to end the show", RED))
-            self.text.set_lines(lines)
+            text.set_lines(lines)
             self._hud_at, self._hud_asking = t, asking
-        self.text.draw(self.ctx.screen, self.window.size)
+        text.draw(window.screen, window.size)
 
     def status(self) -> Status:
         return Status(display_fps=self._rate.per_s(), display_errors=self.errors,
@@ -160,10 +184,13 @@ class DisplayApp:
 
     # -- tests and screenshots -----------------------------------------------------------------
     def read_window(self) -> np.ndarray:
-        """The window's back buffer as (H, W, 3) uint8 RGB, top row first (a GPU sync: tests only)."""
-        w, h = self.window.size
-        data = self.ctx.screen.read(viewport=(0, 0, w, h), components=3, alignment=1)
-        return np.frombuffer(data, np.uint8).reshape(h, w, 3)[::-1].copy()
+        """The window's back buffer as (H, W, 3) uint8 RGB, top row first (a GPU sync: tests only);
+        headless, the output picture."""
+        if self.window.headless:
+            output = self.renderer.output
+            data = output.read(components=3, alignment=1)
+            return np.frombuffer(data, np.uint8).reshape(output.height, output.width, 3)[::-1].copy()
+        return read_screen(self.ctx, self.window.size)
 
     def read_pixels(self) -> np.ndarray:
         """The window as shown by the last frame (needs keep_pixels=True)."""
@@ -172,4 +199,14 @@ class DisplayApp:
         return self.pixels
 
     def close(self) -> None:
+        if self.preview is not None:
+            self.preview.close()
+            self.window.make_current()
         self.window.close()
+
+
+def read_screen(ctx: moderngl.Context, size: tuple[int, int]) -> np.ndarray:
+    """The current context's window back buffer as (H, W, 3) uint8 RGB, top row first (tests)."""
+    w, h = size
+    data = ctx.screen.read(viewport=(0, 0, w, h), components=3, alignment=1)
+    return np.frombuffer(data, np.uint8).reshape(h, w, 3)[::-1].copy()
