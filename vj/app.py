@@ -32,6 +32,7 @@ def build_services(show: Show) -> list[Service]:
     from .audio import AudioInput; services.append(AudioInput.from_setup(show.setup, show.store, show.warnings))
     from .input import VideoInput; services.append(VideoInput.from_setup(show.setup, show.store, show.input_bus, show.warnings))
     from .record import Recorder; services.append(Recorder.for_show(show, services))  # after audio: taps it
+    from .output import Outputs; services.append(Outputs.from_setup(show.setup, show.store, show.warnings))
     return services
 
 
