@@ -93,3 +93,26 @@ def test_a_missing_package_is_one_sentence(monkeypatch):
     monkeypatch.setitem(sys.modules, "pyvirtualcam", None)
     with pytest.raises(OutputUnavailable, match=r"pip install pyvirtualcam"):
         _need("pyvirtualcam", "pyvirtualcam", "The virtual camera output")
+
+
+def test_vj_view_shows_an_ndi_source(xvfb, ndi_loopback):
+    import threading
+
+    from vj.output.sinks import NdiSink
+    from vj.view import view
+    name = f"vj-view-{os.getpid()}"
+    sink = NdiSink(name, (64, 48), 30)
+    rgba = np.dstack([pattern(), np.full((48, 64), 255, np.uint8)])
+    stop = threading.Event()
+
+    def send():
+        while not stop.wait(1 / 30):
+            sink.send(rgba)
+    sender = threading.Thread(target=send, daemon=True)
+    sender.start()
+    try:
+        assert view(name, size=(320, 240), seconds=2.0) > 0
+    finally:
+        stop.set()
+        sender.join()
+        sink.close()

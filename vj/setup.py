@@ -155,9 +155,12 @@ class AudioSetup:  # owned by vj/audio/
 @dataclass
 class RecordSetup:  # owned by vj/record/
     folder: str = opt("recordings", "where recordings go (relative to the setup file)")
-    fps: float = opt(0.0, "frames per second of the video (0: the display's refresh rate)", 0, 240)
-    preset: str = opt("superfast", "x264 speed: faster presets drop fewer frames on a busy machine, files grow",
+    fps: float = opt(30.0, "frames per second of the video (0: the display's refresh rate); 30 keeps up on 2 cores "
+                     "with the generator running (README, Recording)", 0, 240)
+    preset: str = opt("ultrafast", "x264 speed: faster presets drop fewer frames on a busy machine, files grow",
                       choices=("ultrafast", "superfast", "veryfast", "faster", "fast", "medium"))
+    hardware: bool = opt(True, "record with a hardware H.264 encoder (NVENC, VideoToolbox, Quick Sync) where this "
+                         "machine has one; x264 otherwise")
     crf: int = opt(20, "x264 quality: 18 looks lossless, 23 is x264's default, higher is smaller", 0, 51)
     audio: bool = opt(True, "mux the audio input (microphone or [audio] file) into the video when there is one")
     timeline: bool = opt(True, "write every parameter change beside the video, for `vj render --replay`")

@@ -6,6 +6,8 @@ llvmpipe. It has the Window's interface, minus the screen: nothing is presented,
 """
 from __future__ import annotations
 
+import ctypes
+
 import moderngl
 
 from .window import GL_VERSION, DisplayUnavailable
@@ -49,3 +51,14 @@ class HeadlessWindow:
         if self.ctx is not None:
             self.ctx.release()
             self.ctx = None
+            release_egl_thread()
+
+
+def release_egl_thread() -> None:
+    """Let go of this thread's EGL state. A released moderngl EGL context stays current on its thread,
+    and a GLX context made current later in the same process then fails (X error BadAccess on
+    X_GLXMakeCurrent, which kills the process): tests and `vj view` open windows after headless runs."""
+    try:
+        ctypes.CDLL("libEGL.so.1").eglReleaseThread()
+    except OSError:
+        pass

@@ -45,6 +45,19 @@ def find_source(name: str, timeout: float = FIND_S):
         finder.wait_for_sources(min(0.5, max(0.01, end - time.monotonic())))
 
 
+def list_sources(wait: float = 2.0) -> list[str]:
+    """NDI source names seen on the network within `wait` seconds (`vj devices`)."""
+    _cyndilib()
+    from cyndilib.finder import Finder
+    finder = Finder()
+    finder.open()
+    try:
+        finder.wait_for_sources(wait)
+        return list(finder.get_source_names())
+    finally:
+        finder.close()
+
+
 class NdiSource(PictureSource):
     """Pictures from an NDI source, as they arrive (each new one once)."""
 

@@ -246,7 +246,7 @@ class Recorder:
         rate = Fraction(take.rate).limit_denominator(1001)
         rate_hz, channels = take.audio or (0, 2)
         return VideoFormat(size[0], size[1], rate, preset=self.cfg.preset, crf=self.cfg.crf,
-                           audio_rate=rate_hz, audio_channels=channels)
+                           audio_rate=rate_hz, audio_channels=channels, hardware=self.cfg.hardware)
 
     def _audio_format(self) -> tuple[int, int] | None:
         seen = self._audio_seen
