@@ -10,7 +10,7 @@ from typing import Iterator
 
 import numpy as np
 
-from .sources import InputError, PictureSource
+from .base import InputError, PictureSource
 
 FIND_S = 5.0       # how long to look for the source on the network
 GONE_S = 2.0       # disconnected this long: the source is gone

@@ -21,28 +21,13 @@ from typing import Iterator
 import av
 import numpy as np
 
+from .base import InputError, PictureSource
+
 log = logging.getLogger(__name__)
 
 STILLS = (".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff")
 CAMERA_FORMATS = {"linux": "v4l2", "darwin": "avfoundation", "win32": "dshow"}
 MAX_WIDTH = 1280  # pictures are scaled down to this width as they are decoded: the optimizer's grid is smaller
-
-
-class InputError(RuntimeError):
-    """An input cannot be opened or read; the message is one sentence for the performer."""
-
-
-class PictureSource:
-    """One opened input. `pictures()` yields pictures as they become due; `close()` never raises."""
-    name = "input"
-    loops = False  # a file that starts again at its end
-    still = False  # one picture, kept for ever
-
-    def pictures(self) -> Iterator[np.ndarray]:
-        raise NotImplementedError
-
-    def close(self) -> None:
-        pass
 
 
 def _rgb(frame: av.VideoFrame) -> np.ndarray:
