@@ -198,3 +198,49 @@ def test_a_source_is_reopened_when_it_returns(tmp_path, caplog):
 def test_a_bad_spec_raises_one_sentence(tmp_path):
     with pytest.raises(InputError, match="does not exist"):
         open_source("nothing-here.mp4", tmp_path)
+
+
+def test_an_ndi_source_that_disappears_is_one_sentence_and_returns(tmp_path, caplog, ndi_loopback, monkeypatch):
+    import threading
+
+    from vj.input import ndi
+    from vj.output.sinks import NdiSink
+    monkeypatch.setattr(ndi, "GONE_S", 0.3)
+    monkeypatch.setattr(ndi, "FIND_S", 1.0)
+    name = f"vj-cam-{time.monotonic_ns()}"
+
+    def sender(stop: threading.Event) -> threading.Thread:
+        def send():
+            sink = NdiSink(name, (W, H), 30)
+            rgba = np.full((H, W, 4), 200, np.uint8)
+            while not stop.wait(1 / 30):
+                sink.send(rgba)
+            sink.close()
+        thread = threading.Thread(target=send, daemon=True)
+        thread.start()
+        return thread
+
+    show = build_show(small_setup())
+    service = VideoInput(f"ndi:{name}", show.input_bus, show.store, show.warnings, retry_s=0.05)
+    first = threading.Event()
+    feeding = sender(first)
+    show.generator.start()
+    service.start()
+    try:
+        assert wait_for(lambda: show.store.get("input.active"), 15)
+        first.set()
+        feeding.join()                                           # the sender goes away
+        assert wait_for(lambda: "is gone" in service.problem, 15), service.problem
+        assert show.input_bus.latest() is not None              # the last picture stays
+        seq = show.bus.seq
+        assert wait_for(lambda: show.bus.seq > seq + 1)         # the generator keeps publishing
+        said = sentences(caplog)
+        assert said and "is gone" in said[0] and "\n" not in said[0]
+        again = threading.Event()
+        feeding = sender(again)                                  # ... and comes back
+        assert wait_for(lambda: show.store.get("input.active") and service.problem == "", 20), service.problem
+        again.set()
+        feeding.join()
+    finally:
+        service.stop()
+        show.generator.stop()
