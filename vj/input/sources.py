@@ -103,7 +103,12 @@ class Camera(PictureSource):
 
     def __init__(self, name: str) -> None:
         fmt = CAMERA_FORMATS.get(sys.platform, "v4l2")
-        device = find_camera(name) if fmt == "v4l2" else name
+        if fmt == "v4l2":
+            device = find_camera(name)      # a name -> /dev/videoN
+        elif fmt == "dshow":
+            device = f"video={name}"
+        else:
+            device = name                   # avfoundation takes the name (or its index)
         self.name = f"camera {name}"
         options = {"framerate": "30"} if fmt != "v4l2" else {}
         self._box = _open(device, fmt, options, f"Camera {name!r} cannot be opened",
