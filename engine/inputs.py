@@ -3,7 +3,8 @@
   * start mix (`input.mix`, 0..1): each frame starts from the warm start blended toward the input,
     so the optimizer repaints the input toward the prompts (what StreamDiffusion users call img2img);
   * image prompt (`input.prompt`, a weight beside the text prompts): the guide's embedding of a
-    picture is one more target of Eq. 1, as CLIP-guided painters use an image prompt.
+    picture (its direction from featureless noise: optimizer.py, `_image`) is one more target of
+    Eq. 1, as CLIP-guided painters use an image prompt.
 
 Pictures arrive through an `InputBus` (newest wins), written by whichever thread decodes them
 (vj/input/); the generator only reads it, at frame start, and never waits for it. No devices here.
@@ -88,6 +89,7 @@ class Inputs:
         self.start, self.prompt = start, prompt
         self._held: ImagePrompt | None = None   # this frame's image prompt (weight 1)
 
+    # `opt` below is the generator's FrameOptimizer (not imported: optimizer.py imports this module).
     def blend_start(self, opt, snap: Snapshot) -> None:
         """Blend the newest input into the frame `opt` (a FrameOptimizer) has just started:
         start = (1 - mix) * start + mix * input. Called once per frame, right after start_frame."""

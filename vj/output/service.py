@@ -9,7 +9,6 @@ sentence in the log and on the HUD, and its row turns off: the show goes on.
 from __future__ import annotations
 
 import logging
-import time
 from typing import Any
 
 from engine.params import ParamStore
@@ -34,7 +33,6 @@ class Outputs:
         self.warnings = warnings if warnings is not None else []
         self.sinks: dict[str, Sink] = {}
         self.sent = 0                       # pictures handed to the sinks
-        self.costs: list[float] = []        # seconds per display frame spent here (bench.output)
         self._reader: FramebufferReader | None = None
         self._size: tuple[int, int] | None = None
         self._next = 0.0
@@ -59,7 +57,8 @@ class Outputs:
 
     # -- the frame sink ------------------------------------------------------------------------
     def on_output(self, fbo: Any, t: float) -> None:
-        start = time.perf_counter()
+        """Frame sink (main thread, every display frame): `fbo` is the output framebuffer, `t` the
+        display time in seconds. Opens and closes sinks as their rows say, sends what arrived."""
         snap = self.store.snapshot()
         size = tuple(fbo.size)
         if size != self._size:                    # sinks are opened for one size
@@ -83,8 +82,6 @@ class Outputs:
         if not self.rate_limited or t >= self._next:
             self._next = max(self._next + 1 / self.fps, t) if self.rate_limited else t
             self._reader.push(fbo, t)
-        self.costs.append(time.perf_counter() - start)
-        del self.costs[:-10_000]
 
     def _open(self, kind: str, size: tuple[int, int]) -> None:
         try:
