@@ -116,3 +116,21 @@ def test_vj_view_shows_an_ndi_source(xvfb, ndi_loopback):
         stop.set()
         sender.join()
         sink.close()
+
+
+def test_the_recorder_and_the_ndi_output_share_one_read_back_per_frame(headless_app, tmp_path):
+    """Both consumers of a frame get the same pixels from one copy (not two read-backs)."""
+    from vj.record.readback import FramebufferReader, _rings
+    app, _ = headless_app
+    app.run_frames(3)
+    fbo = app.renderer.output
+    a, b = FramebufferReader(app.ctx, lag=0), FramebufferReader(app.ctx, lag=0)
+    ring = _rings[app.ctx]
+    made = len(ring.free) + len(ring.in_flight)
+    a.push(fbo, "recorder", key=1.0)
+    b.push(fbo, "ndi", key=1.0)
+    assert len(ring.in_flight) == 1                      # one copy queued for both
+    (pa, _), = a.ready()
+    (pb, _), = b.ready()
+    assert pa is pb and np.array_equal(pa[..., :3], app.read_window())
+    assert len(ring.free) + len(ring.in_flight) <= made + 1 and not ring.in_flight

@@ -1,8 +1,9 @@
 """The output service: sends the output picture (what is recorded, never the HUD) to other programs.
 
 A frame sink of the display loop (vj/display/loop.py): every display frame it queues an
-asynchronous read-back of the output framebuffer (vj/record/readback.py, pixel buffer objects)
-and hands the pictures that arrived two frames later to each open sink (vj/output/sinks.py). The
+asynchronous read-back of the output framebuffer (vj/record/readback.py, pixel buffer objects: the
+same copy as the recorder's when both take the frame) and hands the pictures that arrived two
+frames later to each open sink (vj/output/sinks.py). The
 live rows `output.ndi` and `output.local` open and close the sinks; one that cannot open is one
 sentence in the log and on the HUD, and its row turns off: the show goes on.
 """
@@ -81,7 +82,7 @@ class Outputs:
             self.sent += 1
         if not self.rate_limited or t >= self._next:
             self._next = max(self._next + 1 / self.fps, t) if self.rate_limited else t
-            self._reader.push(fbo, t)
+            self._reader.push(fbo, t, key=t)    # the recorder's copy of this frame, when it takes one
 
     def _open(self, kind: str, size: tuple[int, int]) -> None:
         try:

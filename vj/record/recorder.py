@@ -154,7 +154,7 @@ class Recorder:
             take.video.add_picture(pixels, index)
         slot = take.clock.slot(t + take.offset)
         if slot is not None and take.video.alive:
-            self._reader.push(fbo, slot)
+            self._reader.push(fbo, slot, key=t)   # one copy with the other outputs of this frame
         if take.video.dropped != self._published_drops:
             self._published_drops = take.video.dropped
             self.store.set("record.dropped", self._published_drops, "app")
