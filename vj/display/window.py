@@ -38,7 +38,8 @@ def init() -> None:
     """Start GLFW, or raise DisplayUnavailable pointing to headless rendering."""
     if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
         raise DisplayUnavailable("No display to open the show window on (DISPLAY and WAYLAND_DISPLAY are unset); "
-                                 "use `vj render SETUP` to paint frames headless, or start under `xvfb-run`.")
+                                 "use `vj run SETUP --headless` (a render node: OSC, recording, NDI) or `vj render SETUP` to "
+                                 "paint frames headless, or start under `xvfb-run`.")
     glfw.set_error_callback(_remember_error)
     if not glfw.init():
         where = os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
