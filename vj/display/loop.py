@@ -13,6 +13,8 @@ Hooks for the other parts of the app:
     later). A sink that raises is logged, counted on the HUD and dropped.
   * the clock (`LiveClock` live, `FixedStepClock` for offline or replayed recordings).
   * `run_frames(n)` and `read_pixels()` let tests drive the real window in-process.
+  * `headless`: an offscreen EGL context instead of the window (headless.py: render nodes);
+    `preview`: a second window with the HUD, the show window clean (preview.py).
 """
 from __future__ import annotations
 
@@ -124,18 +126,12 @@ class DisplayApp:
             output = self.renderer.render_output(snap["fill"])
             for sink in list(self.sinks):
                 self._feed(sink, output, t)
-        if not self.window.headless:
+        if not self.window.headless:                          # headless: nothing to present, no HUD
             self.renderer.present(self.ctx.screen, self.window.size, snap["fill"])
-        if self.window.headless:
-            pass                                              # nobody to read a HUD
-        elif self.preview is None:
-            self._overlay(snap, newest, t, self.text, self.window)
-        else:                                                 # the HUD on the preview only
-            self.preview.begin(self.renderer, snap["fill"])
-            self._overlay(snap, newest, t, self.preview.text, self.preview.window)
-            if self.keep_pixels:
-                self.preview_pixels = read_screen(self.preview.ctx, self.preview.window.size)
-            self.preview.end()
+            if self.preview is None:
+                self._overlay(snap, newest, t, self.text, self.window)
+            else:
+                self._preview(snap, newest, t)
         if self.keep_pixels:
             self.pixels = self.read_window()
         if self.clock.paces:            # no vsync: render now, so that the paced swap is only the copy
@@ -155,6 +151,14 @@ class DisplayApp:
             self.errors += 1
             self.sinks.remove(sink)
             log.exception("frame sink %r failed and was removed; the show goes on", sink)
+
+    def _preview(self, snap, newest, t: float) -> None:
+        """The preview window: the picture and the HUD (which the show window then never gets)."""
+        self.preview.begin(self.renderer, snap["fill"])
+        self._overlay(snap, newest, t, self.preview.text, self.preview.window)
+        if self.keep_pixels:
+            self.preview_pixels = read_screen(self.preview.ctx, self.preview.window.size)
+        self.preview.end()
 
     def _overlay(self, snap, newest, t: float, text: TextLayer, window) -> None:
         """The HUD and the quit question, rebuilt a few times a second, drawn on `window` only
