@@ -205,7 +205,6 @@ class DisplayApp:
     def close(self) -> None:
         if self.preview is not None:
             self.preview.close()
-            self.window.make_current()
         self.window.close()
 
 

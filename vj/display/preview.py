@@ -61,4 +61,8 @@ class Preview:
         return self._texture[1]
 
     def close(self) -> None:
+        """Close the preview (its own context current: GL names are shared, so releasing its objects
+        from the show window's context would delete that one's), then hand the show window back."""
+        self.window.make_current()
         self.window.close()
+        self.main.make_current()
