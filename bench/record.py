@@ -1,10 +1,11 @@
 """What recording costs the live show: encode time per frame and dropped frames.
 
-    python -m bench.record [--seconds 8] [--size 1280x720] [--preset veryfast] [--no-generator]
+    python -m bench.record [--seconds 8] [--size 1280x720] [--fps 60] [--preset veryfast] [--no-generator]
 
 Runs the live window on a private Xvfb screen (re-running itself under xvfb-run) with a 1280x720
 output picture at 60 Hz and the generator painting (the tiny test model: the CPU is shared the
-way a show shares it). Measures the same span twice, without and then with recording: display
+way a show shares it), recording with the setup's default [record] settings unless told otherwise,
+and the encoder the recorder picks (a hardware one where this machine has one). Measures the same span twice, without and then with recording: display
 rate, process CPU per display frame, then the recorder's main-thread cost per frame (read-back),
 the encoder thread's time per picture, pictures written and dropped. Prints one JSON line.
 """
@@ -29,7 +30,9 @@ def parse() -> argparse.Namespace:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--seconds", type=float, default=8.0, help="each measured span (after a 3 s warm-up)")
     ap.add_argument("--size", default="1280x720", help="output picture (and window) size")
-    ap.add_argument("--preset", default="superfast", help="x264 preset ([record] preset)")
+    ap.add_argument("--preset", default=None, help="x264 preset ([record] preset; default: the setup's default)")
+    ap.add_argument("--fps", type=float, default=None, help="recording rate ([record] fps; default: the setup's default)")
+    ap.add_argument("--software", action="store_true", help="x264 even where a hardware encoder exists")
     ap.add_argument("--no-generator", action="store_true",
                     help="no painting: random pictures ten a second instead (the display and recorder alone)")
     return ap.parse_args()
@@ -69,8 +72,11 @@ def main() -> None:
         "display": {"width": width, "height": height, "output_width": width, "output_height": height},
         "params": {"iterations": 4, "first_iterations": 4, "views": 2, "hud": False},
         "prompts": [{"text": "a red circle"}, {"text": "a blue square"}],
-        "record": {"folder": folder, "preset": a.preset, "fps": 60.0},
+        "record": {"folder": folder, "hardware": not a.software,
+                   **({"preset": a.preset} if a.preset else {}), **({"fps": a.fps} if a.fps is not None else {})},
     }, "<bench>")
+    from vj.record.encoder import choose_h264
+    choice = choose_h264(setup.record.hardware)
     show, services = build(setup)
     recorder = next(s for s in services if hasattr(s, "on_output"))
     app = DisplayApp(show, clock=LiveClock(60, pace=True))
@@ -111,7 +117,8 @@ def main() -> None:
     video = take.video
     alone = {preset: encode_alone(take.paths.video, preset) for preset in ("ultrafast", "superfast", "veryfast")}
     print(json.dumps({
-        "size": a.size, "fps": 60, "preset": a.preset, "generator": not a.no_generator,
+        "size": a.size, "display_hz": 60, "record_fps": take.rate, "preset": setup.record.preset,
+        "crf": setup.record.crf, "encoder": choice.name, "encoder_why": choice.why, "generator": not a.no_generator,
         "seconds": a.seconds, "cpus": os.cpu_count(),
         "without_recording": baseline,
         "recording": recording,

@@ -43,6 +43,10 @@ SPECS: list[ParamSpec] = [
     ParamSpec("views", "int", 4, "augmented views per iteration", lo=1, hi=64),
     ParamSpec("post", "float", 1.0, "post-process strength: 0 shows the raw optimized frame, 1 the cleaned one "
               "(needs a [post] model)", lo=0, hi=1),
+    ParamSpec("input.mix", "float", 0.0, "how much of the input picture (camera, video, image) each frame starts "
+              "from: 0 none, 1 the input itself, repainted toward the prompts", lo=0, hi=1),
+    ParamSpec("input.prompt", "float", 0.0, "weight of the input picture (or [input] prompt_image) as an image "
+              "prompt beside the text prompts (0: off)", lo=0, hi=2),
     ParamSpec("pause", "bool", False, "hold the generator (the display keeps running)"),
     ParamSpec("show_iterations", "bool", False, "publish every iteration as it refines, not only finished frames"),
 ]

@@ -21,6 +21,7 @@ import torch
 
 from .bus import Frame, FrameBus
 from .controls import SLOTS, filled_slots
+from .inputs import Inputs
 from .models import Guide
 from .optimizer import FrameOptimizer
 from .params import ParamStore, Snapshot
@@ -70,8 +71,9 @@ class Rate:
 class Generator:
     def __init__(self, store: ParamStore, guides: Sequence[Guide], bus: FrameBus,
                  config: GeneratorConfig = GeneratorConfig(), post: PostProcess | None = None,
-                 post_feedback: bool = False) -> None:
+                 post_feedback: bool = False, inputs: Inputs | None = None) -> None:
         self.store, self.bus, self.config = store, bus, config
+        self.inputs = inputs                  # camera, video or image: start mix and image prompt (inputs.py)
         self.post = post                      # cleans each published picture (engine/post.py), or None
         self.post_feedback = post_feedback    # the next frame starts from the cleaned picture
         self.opt = FrameOptimizer(guides, config.width, config.height, config.scale, config.seed,
@@ -136,18 +138,21 @@ class Generator:
         self._apply_pending()
         self._check_lengths(snap)
         mix = self.mix(snap)
-        if not mix:
+        images = self.inputs.prompts(snap, self.opt, not self._in_frame) if self.inputs else []
+        if not (mix or images):
             return None
         h = heat(snap["temperature"], snap["noise"])
         if not self._in_frame:
             self.opt.start_frame(h)
+            if self.inputs:
+                self.inputs.blend_start(self.opt, snap)
             self.last_noise = 0.0 if self.opt.prev is None else h.noise
             self._first = self.opt.prev is None
             self._in_frame = True
         texts = [snap[f"prompt.{slot}"] for slot, _ in mix]
         weights = [w for _, w in mix]
         lr = snap["lr"] if self._first else snap["lr"] * h.step
-        self.opt.step(texts, weights, h, lr, snap["views"], snap["negative"].strip(), snap["negative.weight"])
+        self.opt.step(texts, weights, h, lr, snap["views"], snap["negative"].strip(), snap["negative.weight"], images)
         now = time.perf_counter()
         self.iterations += 1
         self._iter_rate.tick(now)

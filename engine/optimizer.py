@@ -30,6 +30,7 @@ import torch.nn.functional as F
 
 from .adam import Adam
 from .augment import random_views
+from .inputs import PROMPT_VIEWS, ImagePrompt
 from .models import Guide
 from .parametrization import make_parametrization
 from .temperature import Heat
@@ -96,6 +97,10 @@ class FrameOptimizer:
         """Throw away the current frame (after a NaN or an error) and restart it from the last good one."""
         self._begin(self.prev if self.prev is not None else self._first())
 
+    def restart_from(self, start: torch.Tensor) -> None:
+        """Begin the current frame again from `start` (1, 3, *grid) in [0, 1] (an input blended in)."""
+        self._begin(start.clamp(0, 1))
+
     def _begin(self, start: torch.Tensor) -> None:
         self.start = start
         self.param.load(start)
@@ -143,17 +148,42 @@ class FrameOptimizer:
             self._texts[key] = guide.text_features(list(texts))
         return self._texts[key]
 
+    def _image(self, i: int, guide: Guide, prompt: ImagePrompt) -> torch.Tensor:
+        """An image prompt's target (1, d): the unit direction from the embedding of featureless
+        uniform noise to the picture's, each the mean over views as a frame is seen (fixed seed,
+        so the target does not jitter); once per frame, guide and picture. The plain embedding
+        shares most of itself with any picture (the builtin model: cosine 0.54 to noise), so
+        maximizing it paints purple confetti; the direction (as StyleGAN-NADA's directional CLIP
+        loss, Gal et al. 2021) paints the picture's colours: the red circle on blue test."""
+        key = (i, "image", prompt.key)
+        if key not in self._texts:
+            with torch.no_grad():
+                rng = torch.Generator(device=self.device).manual_seed(0)
+                picture = self.upsample(prompt.picture)
+                f = guide.image_features(random_views(picture, PROMPT_VIEWS, guide.size, rng)).mean(0, keepdim=True)
+                noise = torch.rand(picture.shape, generator=rng, device=self.device)
+                base = guide.image_features(random_views(noise, PROMPT_VIEWS, guide.size, rng)).mean(0, keepdim=True)
+                d = f / f.norm() - base / base.norm()
+            self._texts[key] = d / d.norm(dim=-1, keepdim=True).clamp(min=1e-6)
+        return self._texts[key]
+
     def step(self, texts: Sequence[str], weights: Sequence[float], heat: Heat, lr: float, views: int,
-             negative: str = "", negative_weight: float = 0.0) -> StepResult:
-        """One Adam step on the parametrization; queues device work only (no host sync)."""
+             negative: str = "", negative_weight: float = 0.0, images: Sequence[ImagePrompt] = ()) -> StepResult:
+        """One Adam step on the parametrization; queues device work only (no host sync). `images`
+        are picture targets beside the text prompts (engine/inputs.py); texts may then be empty."""
         i = self.iteration % len(self.guides)
         guide = self.guides[i]
         self.adam.zero_grad()
         picture = self.param.image()
         feats = guide.image_features(random_views(self.upsample(picture), views, guide.size, self.rng))
-        sims = (feats @ self._text(i, guide, tuple(texts)).T).mean(0)       # (n_prompts,)
+        if texts:
+            sims = (feats @ self._text(i, guide, tuple(texts)).T).mean(0)   # (n_prompts,)
+        else:
+            sims = feats.new_zeros(0)
         # Weights enter as Python floats: a cross-fade moving every iteration copies nothing to the device.
         loss = -sum(float(w) * sims[k] for k, w in enumerate(weights))
+        for prompt in images:
+            loss = loss - prompt.weight * (feats @ self._image(i, guide, prompt).T).mean()
         if negative and negative_weight > 0:
             loss = loss + negative_weight * (feats @ self._text(i, guide, (negative,)).T).mean()
         if self.prev is not None and heat.stability > 0 and self.iteration % STABILITY_EVERY == 0:

@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 import torch
 
+from tests.ndi_tools import ndi_loopback  # noqa: F401  (fixture: NDI found over loopback)
 from tests.xvfb import xvfb  # noqa: F401  (fixture: a private Xvfb display for window tests)
 from vj.setup import parse_setup
 

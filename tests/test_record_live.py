@@ -59,6 +59,7 @@ def test_live_app_recording_matches_the_output_and_the_sound_within_a_frame(xvfb
     setup.display.output_width, setup.display.output_height = 128, 96
     setup.audio.file = str(tmp_path / "clicks.wav")
     setup.record.folder = str(tmp_path / "rec")
+    setup.record.fps = 0.0   # at the display rate: every shown frame is in the file
     show, services = build(setup)
     audio = next(s for s in services if type(s).__name__ == "AudioInput")
     recorder = next(s for s in services if type(s).__name__ == "Recorder")

@@ -110,7 +110,7 @@ def test_record_parameter_writes_the_frames_the_framebuffer_showed(ctx, tmp_path
 
 def test_sound_is_in_sync_with_the_picture_within_one_frame(ctx, tmp_path):
     """Flash/click: a white frame now and then, and a click in the sound at that frame's time."""
-    show, recorder = make(tmp_path)
+    show, recorder = make(tmp_path, fps=0.0)   # at the display rate: sync within a 60 Hz frame
     flashes: list[float] = []
     lock = threading.Lock()
     stop = threading.Event()

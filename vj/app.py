@@ -32,7 +32,9 @@ def build_services(show: Show) -> list[Service]:
     from .midi import MidiInput; services.append(MidiInput.from_setup(show.setup, show.store, warnings=show.warnings))
     from .web import WebServer; services.append(WebServer.from_setup(show.setup, show.store, show.bus, show.warnings))
     from .audio import AudioInput; services.append(AudioInput.from_setup(show.setup, show.store, show.warnings))
+    from .input import VideoInput; services.append(VideoInput.from_setup(show.setup, show.store, show.input_bus, show.warnings))
     from .record import Recorder; services.append(Recorder.for_show(show, services))  # after audio: taps it
+    from .output import Outputs; services.append(Outputs.from_setup(show.setup, show.store, show.warnings))
     return services
 
 
@@ -44,7 +46,8 @@ def build(setup: Setup) -> tuple[Show, list[Service]]:
 class Live:
     """The live show wired and running: the show, its services and the window's loop (`app`).
 
-    `Live(setup)` opens the window and builds everything; `start()` starts the generator and the
+    `Live(setup)` opens the window (`headless`: an offscreen EGL context instead, for a render node;
+    `[display] preview` adds the performer's preview window) and builds everything; `start()` starts the generator and the
     services; `stop()` stops them in reverse order on the main thread (while the GL context is
     current, so the recorder can finish its read-backs) and closes the window. A service that wants
     the output picture (the recorder) defines `on_output(output_fbo, t)`; it becomes a frame sink of
@@ -54,11 +57,12 @@ class Live:
     refused counter.
     """
 
-    def __init__(self, setup: Setup) -> None:
+    def __init__(self, setup: Setup, headless: bool = False) -> None:
         from .display import DisplayApp, window
-        window.init()  # no display: say so before loading models
+        if not headless:
+            window.init()  # no display: say so before loading models
         self.show, self.services = build(setup)
-        self.app = DisplayApp(self.show)
+        self.app = DisplayApp(self.show, headless=headless, preview=setup.display.preview)
         self.app.sinks.extend(s.on_output for s in self.services if hasattr(s, "on_output"))
         self.app.parts.update({s.part: s for s in self.services if hasattr(s, "part")})
         self.app.input_counters.update({s.source: lambda s=s: s.refused for s in self.services if hasattr(s, "refused")})
@@ -75,13 +79,14 @@ class Live:
         self.app.close()
 
 
-def run(setup: Setup, seconds: float | None = None) -> None:
-    """The live show: open the window, start the generator and services, loop until quit, stop.
+def run(setup: Setup, seconds: float | None = None, headless: bool = False) -> None:
+    """The live show: open the window (or an offscreen context), start the generator and services,
+    loop until quit, stop.
 
     SIGTERM and SIGHUP end the show as a confirmed quit does (vj/signals.py).
     """
     with StopSignals() as signals:
-        live = Live(setup)
+        live = Live(setup, headless)
         signals.on_stop = live.app.finish
         live.start()
         try:

@@ -58,10 +58,15 @@ def _run(a: argparse.Namespace) -> None:
         setup.display.fullscreen = a.fullscreen
     if a.monitor is not None:
         setup.display.monitor = a.monitor
+    if a.preview:
+        setup.display.preview = True
+    if a.ndi is not None:
+        setup.output.ndi = True
+        setup.output.name = a.ndi or setup.output.name
     _audio_args(a, setup)
     if a.record:
         setup.params["record"] = True  # the recorder starts a take as the show starts
-    run(setup, a.seconds)
+    run(setup, a.seconds, a.headless)
 
 
 def _audio_args(a: argparse.Namespace, setup) -> None:
@@ -77,6 +82,8 @@ DEVICE_LISTS = [
     ("monitors", "vj.display.window:list_monitors"),
     ("MIDI inputs", "vj.midi.tools:list_ports"),
     ("audio inputs", "vj.audio.source:device_lines"),
+    ("cameras ([input] source = \"camera:NAME\")", "vj.input.sources:list_cameras"),
+    ("NDI sources ([input] source = \"ndi:NAME\", vj view NAME)", "vj.input.ndi:list_sources"),
 ]
 
 
@@ -108,6 +115,12 @@ def _eval(a: argparse.Namespace) -> None:
 
     from .quality import Plan, report
     print(json.dumps(report(a.setup, a.set, Plan(frames=a.frames, seeds=a.seeds), sheet=a.sheet), indent=1))
+
+
+def _view(a: argparse.Namespace) -> None:
+    from .view import view
+    shown = view(a.name, fullscreen=a.fullscreen, monitor=a.monitor, seconds=a.seconds)
+    print(f"showed {shown} pictures from NDI {a.name}")
 
 
 def _midi_learn(a: argparse.Namespace) -> None:
@@ -169,11 +182,23 @@ def build_parser() -> argparse.ArgumentParser:
     w.add_argument("--monitor", type=int, default=None, help="monitor index for fullscreen (`vj devices` lists them)")
     w.add_argument("--seconds", type=float, default=None, help="quit after this many seconds (tests, benchmarks)")
     w.add_argument("--record", action="store_true", help="record from the start (the `record` parameter stops it)")
+    w.add_argument("--headless", action="store_true", help="no window: render offscreen (EGL) for recording, NDI "
+                                                            "and OSC, on a machine without a display")
+    w.add_argument("--preview", action="store_true", help="a second, small window with the HUD for the performer")
+    w.add_argument("--ndi", nargs="?", const="", default=None, metavar="NAME",
+                   help="send the output over NDI from the start (as NAME; default [output] name or the show's)")
     sound = w.add_mutually_exclusive_group()
     sound.add_argument("--audio-device", default=None, help="audio input, name substring or index (`vj devices`)")
     sound.add_argument("--audio-file", default=None, help="play this audio file in real time as the input (rehearsal); it loops "
                             "unless the setup's [audio] loop = false")
     w.set_defaults(func=_run)
+
+    v = sub.add_parser("view", help="a thin window showing an NDI source (a headless node's output)")
+    v.add_argument("name", help="NDI source name, or part of it (a node sends as [output] name, or the show's name)")
+    v.add_argument("--fullscreen", action="store_true", help="fullscreen on --monitor")
+    v.add_argument("--monitor", type=int, default=0, help="monitor index for fullscreen (`vj devices` lists them)")
+    v.add_argument("--seconds", type=float, default=None, help="quit after this many seconds (tests)")
+    v.set_defaults(func=_view)
 
     d = sub.add_parser("devices", help="list monitors and other devices the show can use")
     d.set_defaults(func=_devices)

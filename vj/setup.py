@@ -85,7 +85,11 @@ class DisplaySetup:  # owned by the window (vj/display/)
     hud: bool | None = opt(None, "show the HUD (default: on when windowed, off when fullscreen)")
     output_width: int = opt(0, "width of the output picture, the one recorded (0: the generator's aspect ratio)", 0, 8192)
     output_height: int = opt(720, "height of the output picture, the one recorded", 16, 8192)
-    fps: float = opt(60.0, "display rate where the monitor gives no vsync (Xvfb); with vsync the monitor sets it", 1, 1000)
+    fps: float = opt(60.0, "display rate where the monitor gives no vsync (Xvfb, headless); with vsync the monitor "
+                     "sets it", 1, 1000)
+    preview: bool = opt(False, "a second, smaller window for the performer with the HUD; the show window stays clean")
+    preview_width: int = opt(640, "preview window width", 16, 16384)
+    preview_height: int = opt(360, "preview window height", 16, 16384)
 
     def output_size(self, frame_width: int, frame_height: int) -> tuple[int, int]:
         """The output picture's size: as set, or the generator's aspect at output_height (even width, for video)."""
@@ -176,14 +180,35 @@ class AudioSetup:  # owned by vj/audio/
 @dataclass
 class RecordSetup:  # owned by vj/record/
     folder: str = opt("recordings", "where recordings go (relative to the setup file)")
-    fps: float = opt(0.0, "frames per second of the video (0: the display's refresh rate)", 0, 240)
-    preset: str = opt("superfast", "x264 speed: faster presets drop fewer frames on a busy machine, files grow",
+    fps: float = opt(30.0, "frames per second of the video (0: the display's refresh rate); 30 keeps up on 2 cores "
+                     "with the generator running (README, Recording)", 0, 240)
+    preset: str = opt("ultrafast", "x264 speed: faster presets drop fewer frames on a busy machine, files grow",
                       choices=("ultrafast", "superfast", "veryfast", "faster", "fast", "medium"))
+    hardware: bool = opt(True, "record with a hardware H.264 encoder (NVENC, VideoToolbox, Quick Sync) where this "
+                         "machine has one; x264 otherwise")
     crf: int = opt(20, "x264 quality: 18 looks lossless, 23 is x264's default, higher is smaller", 0, 51)
     audio: bool = opt(True, "mux the audio input (microphone or [audio] file) into the video when there is one")
     timeline: bool = opt(True, "write every parameter change beside the video, for `vj render --replay`")
     generator_frames: str = opt("off", "also save each finished generator frame losslessly, before effects",
                                 choices=("off", "png", "ffv1"))
+
+
+@dataclass
+class InputSetup:  # owned by vj/input/
+    source: str = opt("", 'picture input: "camera:NAME" (`vj devices` lists cameras), "ndi:NAME", a video file '
+                      '(looped) or an image, relative to the setup file (empty: no input)')
+    loop: bool = opt(True, "play a video file again from the start when it ends")
+    prompt_image: str = opt("", "an image file whose embedding is the image prompt (input.prompt weighs it) "
+                            "instead of the live input")
+
+
+@dataclass
+class OutputSetup:  # owned by vj/output/
+    name: str = opt("", "name the output is published under (empty: the show's name)")
+    ndi: bool = opt(False, "send the output picture over NDI from the start (the live output.ndi turns it on and off)")
+    local: bool = opt(False, "share the output with programs on this machine from the start: Syphon (macOS), Spout "
+                      "(Windows), a v4l2loopback camera (Linux); the live output.local turns it on and off")
+    fps: float = opt(0.0, "pictures sent per second (0: every display frame)", 0, 240)
 
 
 @dataclass
@@ -200,6 +225,8 @@ class Setup:
     web: WebSetup = field(default_factory=WebSetup)
     audio: AudioSetup = field(default_factory=AudioSetup)
     record: RecordSetup = field(default_factory=RecordSetup)
+    input: InputSetup = field(default_factory=InputSetup)
+    output: OutputSetup = field(default_factory=OutputSetup)
     path: Path | None = None
 
     @property

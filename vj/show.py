@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import torch
 
 from engine import FrameBus, Generator, GeneratorConfig, Guide, ModelUnavailable, ParamStore, load_guide
+from engine.inputs import InputBus, Inputs
 from engine.post import PostProcess, PostUnavailable, load_post
 
 from .setup import Setup, SetupError, apply_to_store
@@ -26,6 +28,7 @@ class Show:
     generator: Generator
     guides: list[Guide]
     warnings: list[str] = field(default_factory=list)  # shown on the HUD
+    input_bus: InputBus = field(default_factory=InputBus)  # the [input] source's newest picture
 
 
 def load_guides(setup: Setup, warnings: list[str]) -> list[Guide]:
@@ -71,10 +74,28 @@ def build_show(setup: Setup, store: ParamStore | None = None) -> Show:
     g = setup.generator
     bus = FrameBus()
     post = load_post_process(setup, guides[0].device, warnings)
+    input_bus = InputBus()
     generator = Generator(store, guides, bus, GeneratorConfig(g.width, g.height, g.seed, g.scale, g.parametrization,
                                                               g.colour, g.levels, g.level_lr, g.start),
-                          post, setup.post.feedback)
-    return Show(setup, store, bus, generator, guides, warnings)
+                          post, setup.post.feedback, Inputs(input_bus, prompt_bus(setup, input_bus)))
+    return Show(setup, store, bus, generator, guides, warnings, input_bus)
+
+
+def prompt_bus(setup: Setup, input_bus: InputBus) -> InputBus:
+    """The image prompt's bus: the live input's, or one holding `[input] prompt_image`."""
+    if not setup.input.prompt_image:
+        return input_bus
+    from .input.sources import InputError, Still
+    path = Path(setup.input.prompt_image).expanduser()
+    if not path.is_absolute() and setup.path is not None:
+        path = setup.path.parent / path
+    try:
+        picture = Still(path).picture
+    except InputError as e:
+        raise SetupError(f"{setup.label}: [input] prompt_image: {e}") from None
+    bus = InputBus()
+    bus.put(picture)
+    return bus
 
 
 __all__ = ["Show", "SetupError", "build_show", "load_guides"]

@@ -84,6 +84,17 @@ HEALTH: list[ParamSpec] = [
               lo=0, hi=2**31 - 1, readonly=True),
 ]
 
+# -- video in and out: the mix and image prompt weights are engine rows (engine/controls.py) --------
+INPUT: list[ParamSpec] = [
+    ParamSpec("input.active", "bool", False, "the [input] source delivers pictures (false: none set, not found, "
+              "ended or gone)", readonly=True),
+]
+OUTPUT: list[ParamSpec] = [
+    ParamSpec("output.ndi", "bool", False, "send the output picture over NDI under [output] name (never the HUD)"),
+    ParamSpec("output.local", "bool", False, "share the output with programs on this machine: Syphon (macOS), "
+              "Spout (Windows), a v4l2loopback camera (Linux)"),
+]
+
 # -- MIDI --------------------------------------------------------------------------------------------
 MIDI: list[ParamSpec] = [
     ParamSpec("learn", "str", "", "MIDI learn: name a parameter or action, move a control, it is mapped and saved "
@@ -93,7 +104,8 @@ MIDI: list[ParamSpec] = [
 
 def app_tables() -> list[tuple[list[ParamSpec], list[Action]]]:
     """The vj rows, (specs, actions) per part, added to the engine's in this order."""
-    return [(DISPLAY, DISPLAY_ACTIONS), (AUDIO, []), (RECORD, []), (MIDI, []), (HEALTH, [])]
+    return [(DISPLAY, DISPLAY_ACTIONS), (AUDIO, []), (RECORD, []), (INPUT, []), (OUTPUT, []), (MIDI, []),
+            (HEALTH, [])]
 
 
 def app_store() -> ParamStore:

@@ -155,6 +155,12 @@ def describe(snap: Snapshot, frame: Frame | None, status: Status) -> list[Line]:
         lines.append((f"AUDIO [{'#' * bars}{'.' * (20 - bars)}] {float(level):.2f}", GREEN))
     elif level is not None:
         lines.append(("AUDIO no input", DIM))
+    if snap.get("input.mix") or snap.get("input.prompt") or snap.get("input.active"):
+        lines.append((f"INPUT {'live' if snap.get('input.active') else 'none'}   mix {snap.get('input.mix', 0.0):.2f}   "
+                      f"image prompt {snap.get('input.prompt', 0.0):.2f}", GREEN if snap.get("input.active") else DIM))
+    sending = [kind.upper() for kind in ("ndi", "local") if snap.get(f"output.{kind}")]
+    if sending:
+        lines.append((f"OUT  {' + '.join(sending)}", GREEN))
     if snap.get("record"):
         lines.append((f"REC  recording   {snap.get('record.dropped', 0)} pictures dropped", RED))
     elif snap.get("record.error"):

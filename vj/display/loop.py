@@ -15,6 +15,8 @@ Hooks for the other parts of the app:
     HUD's ERRORS line shows each, and the read-only `errors` row their sum.
   * the clock (`LiveClock` live, `FixedStepClock` for offline or replayed recordings).
   * `run_frames(n)` and `read_pixels()` let tests drive the real window in-process.
+  * `headless`: an offscreen EGL context instead of the window (headless.py: render nodes);
+    `preview`: a second window with the HUD, the show window clean (preview.py).
 """
 from __future__ import annotations
 
@@ -34,6 +36,8 @@ from .keys import press
 from .effects import Effects
 from .hud import RED, Status, TextLayer, describe
 from .renderer import Renderer
+from .headless import HeadlessWindow
+from .preview import Preview
 from .window import Window
 
 log = logging.getLogger(__name__)
@@ -50,23 +54,33 @@ class DisplayApp:
     `keep_pixels` reads the window back every frame for `read_pixels()` (tests, screenshots).
     """
 
-    def __init__(self, show: Show, clock: Clock | None = None, keep_pixels: bool = False) -> None:
+    def __init__(self, show: Show, clock: Clock | None = None, keep_pixels: bool = False,
+                 headless: bool = False, preview: bool = False) -> None:
+        """`headless`: no window, an offscreen context (render nodes); `preview`: a second, smaller
+        window with the HUD, the show window staying clean (preview.py)."""
         setup = show.setup.display
         self.show, self.store, self.bus = show, show.store, show.bus
-        self.window = Window((setup.width, setup.height), f"vj - {show.setup.name}", setup.monitor,
-                             on_key=lambda key: press(self.store, key),
-                             on_close=lambda: self.store.trigger("quit", "window"))
+        g = show.setup.generator
+        output_size = setup.output_size(g.width, g.height)
+        on_key, on_close = (lambda key: press(self.store, key)), (lambda: self.store.trigger("quit", "window"))
+        if headless:
+            self.window = HeadlessWindow(output_size)
+        else:
+            self.window = Window((setup.width, setup.height), f"vj - {show.setup.name}", setup.monitor, on_key, on_close)
         if self.window.warning:
             show.warnings.append(self.window.warning)
         self.ctx = self.window.ctx
-        g = show.setup.generator
-        self.renderer = Renderer(self.ctx, setup.output_size(g.width, g.height), grain=g.scale)
+        self.renderer = Renderer(self.ctx, output_size, grain=g.scale)
         self.text = TextLayer(self.ctx)
+        self.preview = None
+        if preview and not headless:
+            self.preview = Preview(self.window, (setup.preview_width, setup.preview_height),
+                                   f"vj preview - {show.setup.name}", on_key, on_close)
         self.effects = Effects(self.store)
         self.clock = clock or LiveClock(self.window.refresh_rate or setup.fps, pace=True if not self.window.refresh_rate else None)
         self.sinks: list[FrameSink] = []
         self.input_counters: dict[str, Callable[[], int]] = {}   # store source -> its service's refusals
-        self.keep_pixels, self.pixels = keep_pixels, None
+        self.keep_pixels, self.pixels, self.preview_pixels = keep_pixels, None, None
         self.errors, self.frames, self.finished = 0, 0, False
         self.parts: dict[str, Any] = {"generator": show.generator, "display": self}
         self._sink_errors = 0
@@ -81,7 +95,8 @@ class DisplayApp:
         if "fullscreen" not in show.setup.params:
             self.store.set("fullscreen", setup.fullscreen, "setup")
         if "hud" not in show.setup.params:
-            self.store.set("hud", (not self.store.base("fullscreen")) if setup.hud is None else setup.hud, "setup")
+            hud = (self.preview is not None or not self.store.base("fullscreen")) if setup.hud is None else setup.hud
+            self.store.set("hud", hud, "setup")
 
     # -- the loop ------------------------------------------------------------------------------
     def run(self, seconds: float | None = None) -> None:
@@ -118,10 +133,15 @@ class DisplayApp:
             output = self.renderer.render_output(snap["fill"])
             for sink in list(self.sinks):
                 self._feed(sink, output, t)
-        if self.window.drawable:                              # minimized or 0 pixels: nothing to show
-            self.renderer.present(self.ctx.screen, self.window.size, snap["fill"])
-            self._overlay(snap, newest, t)
-        self._say_hidden(not self.window.drawable)
+        if not self.window.headless:                          # headless: nothing to present, no HUD
+            if self.window.drawable:                          # minimized or 0 pixels: nothing to show
+                self.renderer.present(self.ctx.screen, self.window.size, snap["fill"])
+            if self.preview is None:
+                if self.window.drawable:
+                    self._overlay(snap, newest, t, self.text, self.window)
+            else:
+                self._preview(snap, newest, t)
+            self._say_hidden(not self.window.drawable)
         if self.keep_pixels:
             self.pixels = self.read_window()
         if self.clock.paces:            # no vsync: render now, so that the paced swap is only the copy
@@ -168,8 +188,17 @@ class DisplayApp:
         self.show.warnings.append("MONITOR UNPLUGGED - WINDOWED")
         self.store.set("fullscreen", False, "window")   # the parameter (HUD, feedback) says what is true
 
-    def _overlay(self, snap, newest, t: float) -> None:
-        """The HUD and the quit question, rebuilt a few times a second, drawn on the window only."""
+    def _preview(self, snap, newest, t: float) -> None:
+        """The preview window: the picture and the HUD (which the show window then never gets)."""
+        self.preview.begin(self.renderer, snap["fill"])
+        self._overlay(snap, newest, t, self.preview.text, self.preview.window)
+        if self.keep_pixels:
+            self.preview_pixels = read_screen(self.preview.ctx, self.preview.window.size)
+        self.preview.end()
+
+    def _overlay(self, snap, newest, t: float, text: TextLayer, window) -> None:
+        """The HUD and the quit question, rebuilt a few times a second, drawn on `window` only
+        (the show window, or the preview when there is one) with its context's `text` layer."""
         asking = t - self._quit_asked_at < QUIT_CONFIRM
         if not (snap["hud"] or asking):
             return
@@ -177,9 +206,9 @@ class DisplayApp:
             lines = describe(snap, newest, self.status()) if snap["hud"] else []
             if asking:
                 lines.insert(0, ("QUIT? press Q (or send quit) again within 3 s to end the show", RED))
-            self.text.set_lines(lines, self.window.size[0])
+            text.set_lines(lines, window.size[0])
             self._hud_at, self._hud_asking = t, asking
-        self.text.draw(self.ctx.screen, self.window.size)
+        text.draw(window.screen, window.size)
 
     def status(self) -> Status:
         now = time.perf_counter()
@@ -207,10 +236,13 @@ class DisplayApp:
 
     # -- tests and screenshots -----------------------------------------------------------------
     def read_window(self) -> np.ndarray:
-        """The window's back buffer as (H, W, 3) uint8 RGB, top row first (a GPU sync: tests only)."""
-        w, h = self.window.size
-        data = self.ctx.screen.read(viewport=(0, 0, w, h), components=3, alignment=1)
-        return np.frombuffer(data, np.uint8).reshape(h, w, 3)[::-1].copy()
+        """The window's back buffer as (H, W, 3) uint8 RGB, top row first (a GPU sync: tests only);
+        headless, the output picture."""
+        if self.window.headless:
+            output = self.renderer.output
+            data = output.read(components=3, alignment=1)
+            return np.frombuffer(data, np.uint8).reshape(output.height, output.width, 3)[::-1].copy()
+        return read_screen(self.ctx, self.window.size)
 
     def read_pixels(self) -> np.ndarray:
         """The window as shown by the last frame (needs keep_pixels=True)."""
@@ -219,4 +251,13 @@ class DisplayApp:
         return self.pixels
 
     def close(self) -> None:
+        if self.preview is not None:
+            self.preview.close()
         self.window.close()
+
+
+def read_screen(ctx: moderngl.Context, size: tuple[int, int]) -> np.ndarray:
+    """The current context's window back buffer as (H, W, 3) uint8 RGB, top row first (tests)."""
+    w, h = size
+    data = ctx.screen.read(viewport=(0, 0, w, h), components=3, alignment=1)
+    return np.frombuffer(data, np.uint8).reshape(h, w, 3)[::-1].copy()

@@ -141,17 +141,26 @@ class Renderer:
         """Resample the picture into the window: the output picture, letterboxed or filled."""
         self._scale(screen, window_size, fit(self.output.size, window_size, fill), fill)
 
-    def _scale(self, fbo: moderngl.Framebuffer, size: tuple[int, int], region: tuple[float, float], fill: bool) -> None:
+    def scale_uniforms(self, size: tuple[int, int], fill: bool, region: tuple[float, float] | None = None) -> dict | None:
+        """shaders/scale.frag's uniforms that draw the picture into a target of `size`, letterboxed
+        or filled like the output (`region` defaults to the output's place there); None before
+        the first frame. The preview window draws with these too."""
         if self.frame_size is None:
+            return None
+        region = region or fit(self.output.size, size, fill)
+        inner = fit(self.frame_size, self.output.size, fill)  # the picture inside the output
+        texture = self.shown.color_attachments[0]
+        texture.filter = (moderngl.LINEAR, moderngl.LINEAR)
+        return dict(picture=texture, region=region, frame=(inner[0] * region[0] * self.zoom, inner[1] * region[1] * self.zoom))
+
+    def _scale(self, fbo: moderngl.Framebuffer, size: tuple[int, int], region: tuple[float, float], fill: bool) -> None:
+        uniforms = self.scale_uniforms(size, fill, region)
+        if uniforms is None:
             fbo.viewport = (0, 0, *size)
             fbo.use()
             self.ctx.clear(0.0, 0.0, 0.0, 1.0)
             return
-        inner = fit(self.frame_size, self.output.size, fill)  # the picture inside the output
-        texture = self.shown.color_attachments[0]
-        texture.filter = (moderngl.LINEAR, moderngl.LINEAR)
-        self._draw("scale", fbo, (0, 0, *size), picture=texture, region=region,
-                   frame=(inner[0] * region[0] * self.zoom, inner[1] * region[1] * self.zoom))
+        self._draw("scale", fbo, (0, 0, *size), **uniforms)
 
     def _look(self, fbo: moderngl.Framebuffer, look: Look) -> None:
         self._draw("look", fbo, from_picture=self.start.color_attachments[0],

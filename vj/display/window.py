@@ -38,7 +38,8 @@ def init() -> None:
     """Start GLFW, or raise DisplayUnavailable pointing to headless rendering."""
     if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
         raise DisplayUnavailable("No display to open the show window on (DISPLAY and WAYLAND_DISPLAY are unset); "
-                                 "use `vj render SETUP` to paint frames headless, or start under `xvfb-run`.")
+                                 "use `vj run SETUP --headless` (a render node: OSC, recording, NDI) or `vj render SETUP` to "
+                                 "paint frames headless, or start under `xvfb-run`.")
     glfw.set_error_callback(_remember_error)
     if not glfw.init():
         where = os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
@@ -72,10 +73,14 @@ def _same(a, b) -> bool:
 
 class Window:
     """A resizable window (or fullscreen on a monitor) with an OpenGL 3.3 core context current."""
+    headless = False
 
     def __init__(self, size: tuple[int, int], title: str, monitor: int = 0,
-                 on_key: Callable[[str], None] = lambda key: None, on_close: Callable[[], None] = lambda: None) -> None:
-        """Opens windowed; `set_fullscreen(True)` moves it onto `monitor` (0 when that one is missing)."""
+                 on_key: Callable[[str], None] = lambda key: None, on_close: Callable[[], None] = lambda: None,
+                 share: "Window | None" = None, vsync: bool = True) -> None:
+        """Opens windowed; `set_fullscreen(True)` moves it onto `monitor` (0 when that one is missing).
+        `share`: a window whose textures and buffers this one's context shares (the preview's);
+        `vsync=False` never waits for the monitor on swap (only one window of a show may)."""
         init()
         monitors = _monitors()
         self.warning = ""  # for the HUD
@@ -93,13 +98,14 @@ class Window:
         glfw.window_hint(glfw.OPENGL_PROFILE, glfw.OPENGL_CORE_PROFILE)
         glfw.window_hint(glfw.OPENGL_FORWARD_COMPAT, True)
         glfw.window_hint(glfw.RESIZABLE, True)
-        self.handle = glfw.create_window(size[0], size[1], title, None, None)
+        self.handle = glfw.create_window(size[0], size[1], title, None, share.handle if share else None)
         if not self.handle:
             raise DisplayUnavailable(
                 f"The display cannot give an OpenGL {GL_VERSION[0]}.{GL_VERSION[1]} core context ({_last_error}); "
                 "vj needs OpenGL 3.3: update the graphics driver (Mesa's llvmpipe provides it without a GPU).")
         glfw.make_context_current(self.handle)
-        glfw.swap_interval(1)  # vsync; where the display ignores it, the clock paces the loop
+        self.vsync = vsync
+        glfw.swap_interval(1 if vsync else 0)  # vsync; where the display ignores it, the clock paces the loop
         self.ctx = moderngl.create_context()
         if self.ctx.version_code < GL_VERSION[0] * 100 + GL_VERSION[1] * 10:
             raise DisplayUnavailable(f"The display offers OpenGL {self.ctx.version_code / 100:.1f} "
@@ -107,6 +113,7 @@ class Window:
         # glFinish through ctypes releases the GIL while the renderer works (moderngl's would hold
         # it, stalling the generator thread for the whole render on a CPU renderer).
         self._gl_finish = ctypes.CFUNCTYPE(None)(glfw.get_proc_address("glFinish"))
+        self._gl_flush = ctypes.CFUNCTYPE(None)(glfw.get_proc_address("glFlush"))
         self.size = glfw.get_framebuffer_size(self.handle)
         self.on_monitor_lost: Callable[[str], None] = lambda sentence: None
         glfw.set_framebuffer_size_callback(self.handle, self._resized)
@@ -131,7 +138,7 @@ class Window:
             glfw.set_window_monitor(self.handle, self.monitor, 0, 0, mode.size.width, mode.size.height, mode.refresh_rate)
         else:
             glfw.set_window_monitor(self.handle, None, *self.windowed_rect, 0)
-        glfw.swap_interval(1)
+        glfw.swap_interval(1 if self.vsync else 0)
         self.fullscreen = on
         self.size = glfw.get_framebuffer_size(self.handle)
 
@@ -159,6 +166,18 @@ class Window:
         elif event == glfw.CONNECTED and self.monitor is None:
             self.monitor = monitor
             log.info("A monitor was connected; press F (or send /vj/fullscreen 1) to go fullscreen on it.")
+
+    @property
+    def screen(self) -> moderngl.Framebuffer:
+        """The window's own framebuffer (its context must be current to draw into it)."""
+        return self.ctx.screen
+
+    def make_current(self) -> None:
+        glfw.make_context_current(self.handle)
+
+    def flush(self) -> None:
+        """Hand what was drawn so far to the GPU: another context sharing a texture sees it after this."""
+        self._gl_flush()
 
     def poll(self) -> None:
         glfw.poll_events()

@@ -9,6 +9,7 @@ closed every quarter second and packets flushed at once bound the loss to well u
 from __future__ import annotations
 
 import logging
+import functools
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -18,8 +19,17 @@ import numpy as np
 
 log = logging.getLogger(__name__)
 
-# Preferred encoders, best first; the first one PyAV's FFmpeg can encode with is used.
+# Preferred software encoders, best first; the first one PyAV's FFmpeg can encode with is used.
 H264_ENCODERS = ("libx264", "libopenh264", "mpeg4")
+# Hardware H.264 encoders, tried first (codec="h264", hardware=True): FFmpeg name, the hardware, its
+# pixel format and options for live use. Each must open and encode a test picture to be chosen: a
+# build can list NVENC on a machine without an NVIDIA GPU. (VAAPI is left out: FFmpeg's h264_vaapi
+# takes only hardware frames, which PyAV cannot upload.)
+HARDWARE_H264 = (
+    ("h264_nvenc", "NVENC (NVIDIA)", "yuv420p", {"preset": "p2", "tune": "ll", "rc": "vbr", "cq": "{crf}"}),
+    ("h264_videotoolbox", "VideoToolbox (Apple)", "nv12", {"realtime": "1", "q:v": "65"}),
+    ("h264_qsv", "Quick Sync (Intel)", "nv12", {"preset": "veryfast", "global_quality": "{crf}"}),
+)
 PIXEL_FORMATS = {3: "rgb24", 4: "rgba"}  # by channel count of the pictures handed in
 
 
@@ -35,6 +45,50 @@ class VideoFormat:
     keyframe_s: float = 1.0      # seconds between keyframes: at most this much is lost in a crash
     audio_rate: int = 0          # samples per second of the sound stream; 0: no sound
     audio_channels: int = 2
+    hardware: bool = False       # h264: a hardware encoder where this machine has one (choose_h264)
+
+
+@dataclass(frozen=True)
+class EncoderChoice:
+    """The FFmpeg encoder picked for H.264 and why (one sentence, for logs and bench.record)."""
+    name: str
+    why: str
+
+
+@functools.cache
+def choose_h264(hardware: bool = True) -> EncoderChoice:
+    """The H.264 encoder to record with: the first hardware encoder (HARDWARE_H264) that opens and
+    encodes a test picture here, else the best software one (x264). Probed once per process."""
+    tried = []
+    for name, what, pix_fmt, _ in HARDWARE_H264 if hardware else ():
+        problem = _probe(name, pix_fmt)
+        if problem is None:
+            return EncoderChoice(name, f"{what} hardware encoder available")
+        tried.append(f"{name}: {problem}")
+    software = pick_encoder("h264")
+    why = "no hardware encoder works here (" + "; ".join(tried) + ")" if tried else "hardware encoders not asked for"
+    return EncoderChoice(software, f"{why}; software {software}")
+
+
+def _probe(name: str, pix_fmt: str) -> str | None:
+    """None if encoder `name` opens and encodes one small picture here, else why not (short)."""
+    try:
+        av.Codec(name, "w")
+    except Exception:
+        return "not in this FFmpeg build"
+    try:
+        ctx = av.CodecContext.create(name, "w")
+        ctx.width, ctx.height, ctx.pix_fmt = 256, 144, pix_fmt
+        ctx.time_base = Fraction(1, 30)
+        ctx.framerate = Fraction(30)
+        ctx.open()
+        frame = av.VideoFrame(256, 144, pix_fmt)
+        frame.pts = 0
+        ctx.encode(frame)
+        ctx.encode(None)
+        return None
+    except Exception as e:  # no device, no driver, no licence: FFmpeg says which
+        return str(e).splitlines()[0][:120] or type(e).__name__
 
 
 def pick_encoder(codec: str) -> str:
@@ -72,10 +126,14 @@ class VideoFile:
     def __init__(self, path: str | Path, fmt: VideoFormat) -> None:
         self.path = Path(path)
         self.fmt = fmt
-        encoder = pick_encoder(fmt.codec)
+        if fmt.codec == "h264":
+            self.choice = choose_h264(fmt.hardware)
+        else:
+            self.choice = EncoderChoice(pick_encoder(fmt.codec), f"{fmt.codec} asked for")
+        encoder = self.choice.name
         pix_fmt = self._pixel_format(encoder)
         self.width, self.height = fmt.width, fmt.height
-        if pix_fmt == "yuv420p":
+        if pix_fmt in ("yuv420p", "nv12"):
             self.width, self.height = even(fmt.width), even(fmt.height)
             if (self.width, self.height) != (fmt.width, fmt.height):
                 _say_once(f"{fmt.width}x{fmt.height} pictures are written as {self.width}x{self.height} videos "
@@ -83,6 +141,7 @@ class VideoFile:
                           "sizes ([display] output_width/output_height, --width/--height) to keep every pixel.")
         self.pictures = 0
         self.samples = 0
+        log.info("encoding %s with %s (%s)", self.path.name, encoder, self.choice.why)
         rate = Fraction(fmt.rate)
         # flush_packets: hand every packet to the OS at once, so a killed process loses no buffer;
         # cluster_time_limit: close a Matroska cluster (written only when closed) every 1/4 s;
@@ -106,14 +165,19 @@ class VideoFile:
     def _video_options(self, encoder: str, rate: Fraction) -> dict[str, str]:
         gop = str(max(1, round(float(rate) * self.fmt.keyframe_s)))
         if encoder == "libx264":
-            return {"preset": self.fmt.preset, "crf": str(self.fmt.crf), "g": gop}
+            # zerolatency: no look-ahead or B-frames, so each picture costs the same and leaves at once
+            return {"preset": self.fmt.preset, "tune": "zerolatency", "crf": str(self.fmt.crf), "g": gop}
+        for name, _, _, options in HARDWARE_H264:
+            if encoder == name:
+                return {**{k: v.format(crf=self.fmt.crf) for k, v in options.items()}, "g": gop}
         if encoder == "ffv1":
             return {"level": "3", "slicecrc": "1"}  # every frame stands alone, each slice checksummed
         return {"g": gop}
 
     @staticmethod
     def _pixel_format(encoder: str) -> str:
-        return "bgr0" if encoder == "ffv1" else "yuv420p"  # ffv1 stays lossless RGB
+        hardware = {name: pix_fmt for name, _, pix_fmt, _ in HARDWARE_H264}
+        return "bgr0" if encoder == "ffv1" else hardware.get(encoder, "yuv420p")  # ffv1 stays lossless RGB
 
     @property
     def has_audio(self) -> bool:

@@ -161,7 +161,7 @@ class Recorder:
             take.video.add_picture(pixels, index)
         slot = take.clock.slot(t + take.offset)
         if slot is not None and take.video.alive:
-            self._reader.push(fbo, slot)
+            self._reader.push(fbo, slot, key=t)   # one copy with the other outputs of this frame
         if take.video.dropped != self._published_drops:
             self._published_drops = take.video.dropped
             self.store.set("record.dropped", self._published_drops, "app")
@@ -255,7 +255,7 @@ class Recorder:
         rate = Fraction(take.rate).limit_denominator(1001)
         rate_hz, channels = take.audio or (0, 2)
         return VideoFormat(size[0], size[1], rate, preset=self.cfg.preset, crf=self.cfg.crf,
-                           audio_rate=rate_hz, audio_channels=channels)
+                           audio_rate=rate_hz, audio_channels=channels, hardware=self.cfg.hardware)
 
     def _audio_format(self) -> tuple[int, int] | None:
         seen = self._audio_seen
