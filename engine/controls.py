@@ -6,6 +6,7 @@ add their own rows in `vj/`.
 """
 from __future__ import annotations
 
+from .motion import SPECS as MOTION
 from .params import Action, ParamSpec, ParamStore, Snapshot
 
 SLOTS = 8
@@ -42,6 +43,7 @@ SPECS: list[ParamSpec] = [
               "(needs a [post] model)", lo=0, hi=1),
     ParamSpec("pause", "bool", False, "hold the generator (the display keeps running)"),
     ParamSpec("show_iterations", "bool", False, "publish every iteration as it refines, not only finished frames"),
+    *MOTION,
 ]
 
 ACTIONS: list[Action] = [

@@ -14,7 +14,7 @@ import threading
 import time
 from collections import deque
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 import torch
@@ -22,6 +22,7 @@ import torch
 from .bus import Frame, FrameBus
 from .controls import filled_slots
 from .models import Guide
+from .motion import Camera
 from .optimizer import FrameOptimizer
 from .params import ParamStore, Snapshot
 from .post import PostProcess
@@ -63,8 +64,10 @@ class Rate:
 class Generator:
     def __init__(self, store: ParamStore, guides: Sequence[Guide], bus: FrameBus,
                  config: GeneratorConfig = GeneratorConfig(), post: PostProcess | None = None,
-                 post_feedback: bool = False) -> None:
+                 post_feedback: bool = False, clock: Callable[[], float] = time.perf_counter) -> None:
         self.store, self.bus, self.config = store, bus, config
+        self.clock = clock                    # seconds; camera motion and frame times (replay sets its own)
+        self.camera = Camera()                # moves the previous frame before each frame (motion.py)
         self.post = post                      # cleans each published picture (engine/post.py), or None
         self.post_feedback = post_feedback    # the next frame starts from the cleaned picture
         self.opt = FrameOptimizer(guides, config.width, config.height, config.scale, config.seed,
@@ -74,6 +77,7 @@ class Generator:
         self.iterations = 0        # all iterations ever run
         self.errors = 0
         self.last_noise = 0.0      # the noise std the current frame actually started with
+        self.started = 0.0         # clock time the current frame started
         self._in_frame = False
         self._first = True         # the frame in progress paints from noise (first_iterations, full lr)
         self._pending: set[str] = set()
@@ -121,6 +125,8 @@ class Generator:
             return None
         h = heat(snap["temperature"], snap["noise"])
         if not self._in_frame:
+            self.started = self.clock()
+            self.opt.prev = self.camera.start_frame(self.opt.prev, snap, self.started)
             self.opt.start_frame(h)
             self.last_noise = 0.0 if self.opt.prev is None else h.noise
             self._first = self.opt.prev is None
@@ -129,7 +135,7 @@ class Generator:
         weights = [w for _, w in mix]
         lr = snap["lr"] if self._first else snap["lr"] * h.step
         self.opt.step(texts, weights, h, lr, snap["views"], snap["negative"].strip(), snap["negative.weight"])
-        now = time.perf_counter()
+        now = self.clock()
         self.iterations += 1
         self._iter_rate.tick(now)
         target = snap["first_iterations"] if self._first else snap["iterations"]
@@ -202,6 +208,7 @@ class Generator:
             "seed": self.seed,
             "errors": self.errors,
             "iterations": self.iterations,
+            "started": self.started,   # clock time the frame started: where the camera stood (motion.py)
         }
 
 
