@@ -28,7 +28,10 @@ def build_services(show: Show) -> list[Service]:
     """The show's background parts, one line each."""
     services: list[Service] = []
     from .osc import OscServer; services.append(OscServer.from_setup(show.setup, show.store, show.warnings))
-    from .midi import MidiInput; services.append(MidiInput.from_setup(show.setup, show.store, warnings=show.warnings))
+    from .midi import MidiInput; midi = MidiInput.from_setup(show.setup, show.store, warnings=show.warnings)
+    from .tempo import TempoService; tempo = TempoService.from_setup(show.setup, show.store, show.bus, show.warnings)
+    midi.add_listener(tempo.midi_message)   # MIDI clock from the [midi] device drives the tempo source `midi`
+    services += [midi, tempo]
     from .audio import AudioInput; services.append(AudioInput.from_setup(show.setup, show.store, show.warnings))
     from .record import Recorder; services.append(Recorder.for_show(show, services))  # after audio: taps it
     return services

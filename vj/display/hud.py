@@ -26,6 +26,7 @@ FIRST, LAST = 32, 126      # printable ASCII; anything else is drawn as '?'
 BLOCK = LAST + 1           # a solid cell, used for the panel behind the text
 MAX_GLYPHS = 4096
 WHITE, DIM, GREEN, YELLOW, RED = (1, 1, 1, 1), (0.7, 0.7, 0.7, 1), (0.5, 1, 0.5, 1), (1, 0.85, 0.3, 1), (1, 0.35, 0.3, 1)
+CYAN = (0.45, 0.85, 1, 1)
 PANEL = (0, 0, 0, 0.6)
 
 Line = tuple[str, tuple[float, float, float, float]]
@@ -122,6 +123,20 @@ class Status:
     warnings: Sequence[str] = ()
 
 
+def tempo_line(snap: Snapshot) -> str:
+    """BPM, the beat in the bar as lit squares, the source, and what waits for the beat."""
+    bar = snap["tempo.beats_per_bar"]
+    beat = snap["tempo.beat"] % bar
+    lights = "".join("#" if i == beat else "." for i in range(bar))
+    state = "" if snap["tempo.running"] else "  STOPPED"
+    wait = f"  quantize {snap['quantize']}" if snap["quantize"] != "off" else ""
+    m = snap["motion.zoom"], snap["motion.rotate"], snap["motion.x"], snap["motion.y"], snap["motion.tilt"]
+    move = "" if m == (1.0, 0.0, 0.0, 0.0, 0.0) else (
+        f"   MOTION zoom {m[0]:.2f}/s rot {m[1]:+.0f} deg/s xy {m[2]:+.2f} {m[3]:+.2f} tilt {m[4]:+.2f}")
+    return (f"TEMPO {snap['tempo.bpm']:6.1f} BPM  [{lights}] beat {beat + 1}/{bar}  {snap['tempo.source']}"
+            f"{state}{wait}{move}")
+
+
 def describe(snap: Snapshot, frame: Frame | None, status: Status) -> list[Line]:
     """The HUD's lines for this moment. Optional parameters (audio, record) show only where they exist."""
     stats = frame.stats if frame is not None else {}
@@ -137,6 +152,8 @@ def describe(snap: Snapshot, frame: Frame | None, status: Status) -> list[Line]:
         lines.append((f"PROMPT {snap['prompt.select']}  (no frame yet)", DIM))
     lines.append((f"TEMPERATURE {snap['temperature']:.0f}   noise {stats.get('noise', 0.0):.2f}   "
                   f"{snap['iterations']} it x {snap['views']} views   mode {snap['mode']}", WHITE))
+    if snap.get("tempo.bpm") is not None:
+        lines.append((tempo_line(snap), CYAN if snap["tempo.running"] else DIM))
     level = snap.get("audio.energy")
     if level is not None and snap.get("audio.active", True):
         bars = int(round(min(1.0, max(0.0, float(level))) * 20))
