@@ -18,7 +18,9 @@ from engine.controls import SLOTS
 from engine.params import ParamStore
 
 SOURCE = "tempo"                                     # what the tempo thread's own writes say
-PASS = {SOURCE, "setup", "replay", "app", "render"}  # sources never held
+# Sources never held: the tempo thread's own, loading and replaying, and what an action writes
+# (next's prompt.select: the action itself was the change to hold).
+PASS = {SOURCE, "setup", "replay", "app", "render", "action"}
 ACTIONS = {"next", "prev", "reseed", "flash.hit", "zoom.hit"}
 PARAMS = {"prompt.select", *(f"prompt.{i}" for i in range(1, SLOTS + 1))}
 BARS = {"beat": 0, "bar": 1, "2bars": 2, "4bars": 4}  # grid in bars (beat: one beat)

@@ -26,7 +26,7 @@ from ..tables import LFO_COUNT
 from .clock import BeatClock, MidiClock, TapTempo
 from .lfo import pulse, wave
 from .link import LinkPeer, LinkUnavailable
-from .quantize import SOURCE, Held, Quantizer
+from .quantize import SOURCE, Held, Quantizer, grid_beats
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +47,7 @@ class TempoService:
         self.tapped: float | None = None      # BPM of the last taps (source tap)
         self.matrix = Matrix(store, list(routes))
         self.quantizer = Quantizer(store, lambda: self.beats.beat(self.clock()))
-        self.fired: list[tuple[Held, float]] = []   # (change, clock time fired): bench.tempo, tests
+        self.fired: list[tuple[Held, float, float]] = []   # (change, time fired, time meant): bench.tempo
         self._link_factory, self.link, self._link_problem = link, None, None
         self._lock = threading.Lock()
         self._published: dict[str, Any] = {}
@@ -130,9 +130,12 @@ class TempoService:
         with self._lock:
             self._follow(snap, now)
         ahead = snap["quantize.lookahead"] / 1000.0 + (self.latency() if snap["quantize.latency"] else 0.0)
+        grid = grid_beats(snap["quantize"], snap["tempo.beats_per_bar"])
+        if grid and self.beats.bpm > 0:   # never earlier than the line before (a slow frame, a long lookahead)
+            ahead = min(ahead, 0.9 * grid * 60.0 / self.beats.bpm)
         beat, beat_ahead = self.beats.beat(now), self.beats.beat(now + ahead)
         for held in self.quantizer.due(beat_ahead):
-            self.fired.append((held, now))
+            self.fired.append((held, now, self.beats.time_of(held.beat) - ahead))
             self._fire(held, beat_ahead)
         self._step_deck(snap, beat_ahead)
         self._step_fade(beat_ahead)
@@ -218,7 +221,7 @@ class TempoService:
         n = math.floor(beat / span)
         if self._deck is not None and n > self._deck:
             held = Held("next", None, n * span, beat)
-            self.fired.append((held, self.clock()))
+            self.fired.append((held, self.clock(), self.beats.time_of(held.beat)))
             self._fire(held, beat)
         self._deck = n
 
