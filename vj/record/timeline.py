@@ -143,9 +143,10 @@ class TimelineWriter:
     def _poll(self) -> None:
         """Queue what only shows by looking: new generator frames, modulated values, a new seed."""
         for frame in self.show.bus.since(self._bus_seq, final_only=True):
+            # `started` unrounded: the replay's camera then moves each frame by the same dt, bit for bit.
             self._queue.put({"kind": "frame", "index": frame.index, "t": round(self.clock() - self.t0, 4),
                              "it": frame.stats.get("iterations", self.show.generator.iterations),
-                             "started": round(frame.stats.get("started", self.t0) - self.t0, 4)})
+                             "started": frame.stats.get("started", self.t0) - self.t0})
             self.frames_seen += 1
         self._bus_seq = self.show.bus.seq
         seed = self.show.generator.seed
