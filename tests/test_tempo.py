@@ -252,3 +252,27 @@ def test_the_beat_fires_an_action_route_on_each_beat():
     tempo.beats.place(0.0, 0.0)
     run(tempo, clock, 2.02)
     assert [round(t, 2) for t in fired] == [0.5, 1.0, 1.5, 2.0]
+
+
+def test_the_hud_shows_bpm_beat_source_and_motion():
+    from vj.display.hud import tempo_line
+    clock = Clock(0.0)
+    store, tempo = service(clock, tempo_source="fixed", tempo_fixed=128.0, quantize="bar")
+    store.set("motion.zoom", 1.1)
+    tempo.beats.place(0.0, 0.0)
+    run(tempo, clock, 60.0 / 128 * 2.5)             # beat 2.5: the third beat of the bar
+    line = tempo_line(store.snapshot())
+    assert line.startswith("TEMPO  128.0 BPM  [..#.] beat 3/4  fixed  quantize bar")
+    assert "MOTION zoom 1.10/s" in line
+
+
+def test_audio_sources_in_mod_rows_join_the_audio_routes():
+    from vj.audio.modulation import NOISE_ROUTE, build_routes
+    store = app_store()
+    mods = parse_setup({"mod": [{"source": "audio.bass", "target": "temperature", "depth": 30},
+                                {"source": "lfo.2", "target": "hue", "depth": 0.1}]}).mod
+    old = parse_setup({"audio": {"route": [{"source": "onset", "target": "flash"}]}}).audio.route
+    routes = build_routes(old, store, "show.toml", mods)
+    assert [(r.source, r.target, r.key) for r in routes] == [
+        (NOISE_ROUTE.source, "noise", "audio.noise"), ("onset", "flash", "audio.route.0"),
+        ("bass", "temperature", "mod.0")]          # the LFO row is the tempo thread's
