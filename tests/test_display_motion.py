@@ -54,8 +54,14 @@ def test_zoom_runs_every_display_frame_and_generator_frames_land_without_a_jump(
                 k += 1
             app.run_frames(1)
             shown.append(app.read_pixels().astype(np.int16))
+        show.store.set("freeze", True)                  # freeze holds the camera too
+        app.run_frames(1)
+        held = app.read_pixels()
+        app.run_frames(3)
+        still = np.array_equal(held, app.read_pixels())
     finally:
         app.close()
     changes = np.array([np.abs(b - a).mean() for a, b in zip(shown[FPS // 2:], shown[FPS // 2 + 1:])])
     assert changes.min() > 0.05                          # the picture moves every display frame
     assert changes.max() <= 2 * np.median(changes), (changes.max(), np.median(changes))  # no jump at arrivals
+    assert still

@@ -98,6 +98,9 @@ class Renderer:
             self.frozen = True
             if smoothing != self._smoothing and self.frame_size is not None:
                 self._smooth(smoothing)  # a display setting: it still applies to the held picture
+            if self._shown_at is not None:   # the camera holds too: the pictures age no further
+                self.start_t += t - self._shown_at
+                self.target_t += t - self._shown_at
             self._shown_at = t
             return
         thawed, self.frozen = self.frozen, False
