@@ -17,12 +17,12 @@ import logging
 import math
 import threading
 import time
+from collections import deque
 from typing import Any, Callable
 
 from engine.params import ParamStore
 
 from ..modulation import LFO_SOURCES, Matrix, Route, mod_routes
-from ..tables import LFO_COUNT
 from .clock import BeatClock, MidiClock, TapTempo
 from .lfo import pulse, wave
 from .link import LinkPeer, LinkUnavailable
@@ -47,7 +47,7 @@ class TempoService:
         self.tapped: float | None = None      # BPM of the last taps (source tap)
         self.matrix = Matrix(store, list(routes))
         self.quantizer = Quantizer(store, lambda: self.beats.beat(self.clock()))
-        self.fired: list[tuple[Held, float, float]] = []   # (change, time fired, time meant): bench.tempo
+        self.fired: deque[tuple[Held, float, float]] = deque(maxlen=1000)  # (change, fired, meant): bench.tempo
         self._link_factory, self.link, self._link_problem = link, None, None
         self._lock = threading.Lock()
         self._published: dict[str, Any] = {}
@@ -229,7 +229,7 @@ class TempoService:
         if not self.matrix.routes:
             return
         values = {}
-        for i, name in enumerate(LFO_SOURCES[:LFO_COUNT], start=1):
+        for i, name in enumerate(LFO_SOURCES, start=1):
             period = snap[f"lfo.{i}.beats"]
             cycles = beat / period if period > 0 else now * snap[f"lfo.{i}.hz"]
             values[name] = wave(snap[f"lfo.{i}.shape"], cycles + snap[f"lfo.{i}.phase"])
