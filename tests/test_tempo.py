@@ -278,3 +278,20 @@ def test_audio_sources_in_mod_rows_join_the_audio_routes():
     assert [(r.source, r.target, r.key) for r in routes] == [
         (NOISE_ROUTE.source, "noise", "audio.noise"), ("onset", "flash", "audio.route.0"),
         ("bass", "temperature", "mod.0")]          # the LFO row is the tempo thread's
+
+
+def test_link_unavailable_is_one_sentence_and_the_clock_runs_on(caplog):
+    from vj.tempo.link import LinkUnavailable
+
+    def no_link(bpm):
+        raise LinkUnavailable("Ableton Link could not start (no sockets); pick another tempo.source.")
+    store = app_store()
+    store.set("tempo.source", "link")
+    warnings: list[str] = []
+    tempo = TempoService(store, clock=Clock(0.0), warnings=warnings, link=no_link)
+    for t in (0.0, 0.5, 1.0):
+        tempo.tick(t)
+    assert warnings == ["TEMPO: LINK UNAVAILABLE"]
+    assert [r.getMessage() for r in caplog.records if "Link" in r.getMessage()] == [
+        "Ableton Link could not start (no sockets); pick another tempo.source. The clock runs on meanwhile."]
+    assert tempo.beats.beat(1.0) == pytest.approx(2.0)
