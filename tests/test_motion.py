@@ -95,3 +95,9 @@ def test_the_stability_term_pulls_toward_the_warped_previous_frame():
     assert torch.equal(gen.opt.prev, expected)       # what the L1 term is measured against
     assert torch.allclose(gen.opt.start, expected)   # noise 0: the frame starts from it too
     assert not torch.allclose(expected, before, atol=0.05)
+
+
+def test_positive_tilt_makes_the_top_recede_and_the_bottom_come_closer():
+    flow = Motion(tilt=0.5).flow(1.0)
+    top, bottom = flow @ [0.0, -0.2, 1.0], flow @ [0.0, 0.2, 1.0]   # centred coordinates, y down
+    assert abs(top[1] / top[2]) < 0.2 < abs(bottom[1] / bottom[2])
