@@ -17,9 +17,11 @@ uniform float level;       // master fade: 1 normal, 0 black
 uniform mat3 from_map;     // pixel -> where to read from_picture, in [-1, 1] coordinates, y down (identity: still)
 uniform mat3 to_map;       // the same for to_picture
 uniform int edge;          // what lies beyond the picture: 0 mirror, 1 wrap, 2 the edge's colour
+uniform bool moving;       // false: the camera is still, read texels directly (a third cheaper on llvmpipe)
 out vec4 color;
 
 vec3 read(sampler2D picture, mat3 map, vec2 p) {
+    if (!moving) return texelFetch(picture, ivec2(gl_FragCoord.xy), 0).rgb;
     vec3 q = map * vec3(p, 1.0);
     vec2 uv = (q.xy / max(q.z, 1e-6) + 1.0) * 0.5;   // texture coordinates: row 0 (the top) at v = 0
     if (edge == 0) uv = 1.0 - abs(mod(uv, 2.0) - 1.0);

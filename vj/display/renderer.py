@@ -174,7 +174,7 @@ class Renderer:
         self._draw("look", fbo, from_picture=self.start.color_attachments[0],
                    to_picture=self.target.color_attachments[0], progress=self.progress,
                    from_map=self._camera(t - self.start_t), to_map=self._camera(t - self.target_t),
-                   edge=EDGES.index(self.motion.edge),
+                   edge=EDGES.index(self.motion.edge), moving=not self.motion.still,
                    hue=hue_matrix(look.hue), brightness=look.brightness, flash=look.flash, level=look.level)
 
     def _camera(self, age: float) -> tuple[float, ...]:
