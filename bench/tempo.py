@@ -23,7 +23,6 @@ import time
 
 import numpy as np
 
-from tests.conftest import TINY_MODEL  # noqa: F401  (keeps the bench runnable beside the tests)
 from vj.setup import parse_setup
 from vj.show import build_show
 from vj.tempo import TempoService

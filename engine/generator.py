@@ -66,7 +66,7 @@ class Generator:
                  config: GeneratorConfig = GeneratorConfig(), post: PostProcess | None = None,
                  post_feedback: bool = False, clock: Callable[[], float] = time.perf_counter) -> None:
         self.store, self.bus, self.config = store, bus, config
-        self.clock = clock                    # seconds; camera motion and frame times (replay sets its own)
+        self.clock = clock                    # seconds: when frames start, for the camera (render and replay set their own)
         self.camera = Camera()                # moves the previous frame before each frame (motion.py)
         self.post = post                      # cleans each published picture (engine/post.py), or None
         self.post_feedback = post_feedback    # the next frame starts from the cleaned picture
@@ -135,7 +135,7 @@ class Generator:
         weights = [w for _, w in mix]
         lr = snap["lr"] if self._first else snap["lr"] * h.step
         self.opt.step(texts, weights, h, lr, snap["views"], snap["negative"].strip(), snap["negative.weight"])
-        now = self.clock()
+        now = time.perf_counter()
         self.iterations += 1
         self._iter_rate.tick(now)
         target = snap["first_iterations"] if self._first else snap["iterations"]
