@@ -66,7 +66,7 @@ class Generator:
                  config: GeneratorConfig = GeneratorConfig(), post: PostProcess | None = None,
                  post_feedback: bool = False, clock: Callable[[], float] = time.perf_counter) -> None:
         self.store, self.bus, self.config = store, bus, config
-        self.clock = clock                    # seconds: when frames start, for the camera (render and replay set their own)
+        self.clock = clock                    # seconds: when frames start, for the camera (render, replay: theirs)
         self.camera = Camera()                # moves the previous frame before each frame (motion.py)
         self.post = post                      # cleans each published picture (engine/post.py), or None
         self.post_feedback = post_feedback    # the next frame starts from the cleaned picture
