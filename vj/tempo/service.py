@@ -236,7 +236,8 @@ class TempoService:
         whole = math.floor(beat)
         hit = self.beats.running and self._last_beat is not None and whole > self._last_beat
         self._last_beat = whole
-        values["beat"] = pulse(now - self.beats.time_of(whole), snap["tempo.pulse.decay"]) if self.beats.running else 0.0
+        running = self.beats.running
+        values["beat"] = pulse(now - self.beats.time_of(whole), snap["tempo.pulse.decay"]) if running else 0.0
         self.matrix.apply(values, snap["lfo.amount"], ("beat",) if hit else (), snap)
 
     def _publish(self, snap, beat: float) -> None:
