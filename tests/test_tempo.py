@@ -295,3 +295,18 @@ def test_link_unavailable_is_one_sentence_and_the_clock_runs_on(caplog):
     assert [r.getMessage() for r in caplog.records if "Link" in r.getMessage()] == [
         "Ableton Link could not start (no sockets); pick another tempo.source. The clock runs on meanwhile."]
     assert tempo.beats.beat(1.0) == pytest.approx(2.0)
+
+
+def test_nothing_waits_for_a_stopped_clock():
+    clock = Clock(0.0)
+    store, tempo = service(clock, tempo_source="midi", quantize="bar")
+    tempo.midi.message("start", 0.0)
+    tempo.midi.message("clock", 0.0)
+    tempo.tick(0.001)
+    store.set("prompt.2", "a blue square", "osc")
+    assert store.get("prompt.2") == ""               # held for the bar
+    tempo.midi.message("stop", 0.1)
+    tempo.tick(0.1)
+    assert store.get("prompt.2") == "a blue square"  # the clock stopped: it is not kept waiting
+    store.set("prompt.3", "a green ring", "osc")
+    assert store.get("prompt.3") == "a green ring"

@@ -5,7 +5,8 @@ prompt's text) or a hit (reseed, flash.hit, zoom.hit) from a performer is held a
 the tempo thread when the clock reaches the next grid line minus the lookahead (so that what the
 generator then paints shows on the beat). `next` is also held, whatever `quantize` says, while
 `crossfade.beats` is set: the tempo thread then fades to the next prompt over that many beats.
-Changes from the setup, the replay and the tempo thread itself pass straight through.
+Changes from the setup, the replay and the tempo thread itself pass straight through, and so does
+everything while the clock is stopped (a MIDI clock's stop): nothing waits for a beat that is not coming.
 """
 from __future__ import annotations
 
@@ -44,9 +45,10 @@ def grid_beats(quantize: str, beats_per_bar: int) -> float:
 class Quantizer:
     """Holds changes for the grid; `due(beat)` hands back those whose line `beat` has reached.
 
-    `beat_now()` is the clock's position now (the tempo thread's), read in the writer's thread."""
+    `beat_now()` is the clock's position now (the tempo thread's), None while it is stopped; it is
+    read in the writer's thread."""
 
-    def __init__(self, store: ParamStore, beat_now: Callable[[], float]) -> None:
+    def __init__(self, store: ParamStore, beat_now: Callable[[], float | None]) -> None:
         self.store, self.beat_now = store, beat_now
         self._held: list[Held] = []
         self._lock = threading.Lock()
@@ -68,6 +70,8 @@ class Quantizer:
         if grid == 0 and not fade:
             return False
         beat = self.beat_now()
+        if beat is None:
+            return False
         line = math.floor(beat / grid + 1e-9) * grid + grid if grid else beat
         with self._lock:
             self._held.append(Held(name, value, line, beat))

@@ -46,7 +46,7 @@ class TempoService:
         self.taps, self.midi = TapTempo(), MidiClock()
         self.tapped: float | None = None      # BPM of the last taps (source tap)
         self.matrix = Matrix(store, list(routes))
-        self.quantizer = Quantizer(store, lambda: self.beats.beat(self.clock()))
+        self.quantizer = Quantizer(store, lambda: self.beats.beat(self.clock()) if self.beats.running else None)
         self.fired: deque[tuple[Held, float, float]] = deque(maxlen=1000)  # (change, fired, meant): bench.tempo
         self._link_factory, self.link, self._link_problem = link, None, None
         self._lock = threading.Lock()
@@ -134,7 +134,7 @@ class TempoService:
         if grid and self.beats.bpm > 0:   # never earlier than the line before (a slow frame, a long lookahead)
             ahead = min(ahead, 0.9 * grid * 60.0 / self.beats.bpm)
         beat, beat_ahead = self.beats.beat(now), self.beats.beat(now + ahead)
-        for held in self.quantizer.due(beat_ahead):
+        for held in self.quantizer.due(beat_ahead if self.beats.running else math.inf):   # stopped: all now
             self.fired.append((held, now, self.beats.time_of(held.beat) - ahead))
             self._fire(held, beat_ahead)
         self._step_deck(snap, beat_ahead)
