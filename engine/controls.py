@@ -6,6 +6,7 @@ add their own rows in `vj/`.
 """
 from __future__ import annotations
 
+from .motion import SPECS as MOTION
 from .params import Action, ParamSpec, ParamStore, Snapshot
 from .schedule import live_slot
 
@@ -49,6 +50,7 @@ SPECS: list[ParamSpec] = [
               "prompt beside the text prompts (0: off)", lo=0, hi=2),
     ParamSpec("pause", "bool", False, "hold the generator (the display keeps running)"),
     ParamSpec("show_iterations", "bool", False, "publish every iteration as it refines, not only finished frames"),
+    *MOTION,
 ]
 
 ACTIONS: list[Action] = [

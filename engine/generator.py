@@ -14,7 +14,7 @@ import threading
 import time
 from collections import deque
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 import torch
@@ -23,6 +23,7 @@ from .bus import Frame, FrameBus
 from .controls import SLOTS, filled_slots
 from .inputs import Inputs
 from .models import Guide
+from .motion import Camera
 from .optimizer import FrameOptimizer
 from .params import ParamStore, Snapshot
 from .post import PostProcess
@@ -71,9 +72,12 @@ class Rate:
 class Generator:
     def __init__(self, store: ParamStore, guides: Sequence[Guide], bus: FrameBus,
                  config: GeneratorConfig = GeneratorConfig(), post: PostProcess | None = None,
-                 post_feedback: bool = False, inputs: Inputs | None = None) -> None:
+                 post_feedback: bool = False, inputs: Inputs | None = None,
+                 clock: Callable[[], float] = time.perf_counter) -> None:
         self.store, self.bus, self.config = store, bus, config
         self.inputs = inputs                  # camera, video or image: start mix and image prompt (inputs.py)
+        self.clock = clock                    # seconds: when frames start, for the camera (render, replay: theirs)
+        self.camera = Camera()                # moves the previous frame before each frame (motion.py)
         self.post = post                      # cleans each published picture (engine/post.py), or None
         self.post_feedback = post_feedback    # the next frame starts from the cleaned picture
         self.opt = FrameOptimizer(guides, config.width, config.height, config.scale, config.seed,
@@ -83,6 +87,7 @@ class Generator:
         self.iterations = 0        # all iterations ever run
         self.errors = 0
         self.last_noise = 0.0      # the noise std the current frame actually started with
+        self.started = 0.0         # clock time the current frame started
         self._in_frame = False
         self._first = True         # the frame in progress paints from noise (first_iterations, full lr)
         self._pending: set[str] = set()
@@ -143,6 +148,8 @@ class Generator:
             return None
         h = heat(snap["temperature"], snap["noise"])
         if not self._in_frame:
+            self.started = self.clock()
+            self.opt.prev = self.camera.start_frame(self.opt.prev, snap, self.started)
             self.opt.start_frame(h)
             if self.inputs:
                 self.inputs.blend_start(self.opt, snap)
@@ -260,6 +267,7 @@ class Generator:
             "seed": self.seed,
             "errors": self.errors,
             "iterations": self.iterations,
+            "started": self.started,   # clock time the frame started: where the camera stood (motion.py)
         }
 
 

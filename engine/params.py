@@ -159,6 +159,9 @@ class ParamStore:
         self._listeners: list[Callable[[Change], None]] = []
         self.refused = 0
         self.refused_by: dict[str, int] = {}    # refusals per writer ("osc", "midi", "key", ...)
+        # A gate may hold a valid write or action to re-issue it later (the tempo quantizer puts
+        # changes on the beat): gate(name, value, source) -> True when it took it (value None: action).
+        self.gate: Callable[[str, Any, str], bool] | None = None
         self.add(specs, actions)
 
     # -- table ---------------------------------------------------------------------------------
@@ -189,6 +192,8 @@ class ParamStore:
         if not ok:
             return self._refuse(f"{name} {why}, got {value!r}", source)
         value = spec.coerce(value)
+        if self.gate is not None and self.gate(name, value, source):
+            return True
         with self._lock:
             self._version += 1
             self._base[name] = value
@@ -226,6 +231,8 @@ class ParamStore:
         """Fire an action; its handlers run in the caller's thread and must be quick."""
         if name not in self.actions:
             return self._refuse(f"unknown action {name!r}", source)
+        if self.gate is not None and self.gate(name, None, source):
+            return True
         for fn in list(self._handlers.get(name, ())):
             fn()
         with self._lock:

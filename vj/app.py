@@ -29,7 +29,10 @@ def build_services(show: Show) -> list[Service]:
     """The show's background parts, one line each."""
     services: list[Service] = []
     from .osc import OscServer; services.append(OscServer.from_setup(show.setup, show.store, show.warnings))
-    from .midi import MidiInput; services.append(MidiInput.from_setup(show.setup, show.store, warnings=show.warnings))
+    from .midi import MidiInput; midi = MidiInput.from_setup(show.setup, show.store, warnings=show.warnings)
+    from .tempo import TempoService; tempo = TempoService.from_setup(show.setup, show.store, show.bus, show.warnings)
+    midi.add_listener(tempo.midi_message)   # MIDI clock from the [midi] device drives the tempo source `midi`
+    services += [midi, tempo]
     from .web import WebServer; services.append(WebServer.from_setup(show.setup, show.store, show.bus, show.warnings))
     from .audio import AudioInput; services.append(AudioInput.from_setup(show.setup, show.store, show.warnings))
     from .input import VideoInput; services.append(VideoInput.from_setup(show.setup, show.store, show.input_bus, show.warnings))

@@ -39,6 +39,7 @@ def render(setup: Setup, frames: int | None, out: Path, progress: bool = True,
     rate = Fraction(fps).limit_denominator(1001)
     movie = VideoFile(video or out / "render.mkv", VideoFormat(g.width, g.height, rate))
     paths = []
+    show.generator.clock = lambda: len(paths) / fps   # video time: the camera moves per video second
     try:
         with tqdm(total=frames, unit="frame", disable=not progress) as bar:
             while len(paths) < frames:

@@ -167,6 +167,16 @@ class AudioRoute:  # one [[audio.route]] row, owned by vj/audio/ (checked agains
 
 
 @dataclass
+class ModRow:  # one [[mod]] row of the modulation matrix (vj/modulation.py; checked against the live table at start)
+    source: str = opt("lfo.1", "audio.energy|bass|mid|high|onset, lfo.1..lfo.4 (-1..1) or beat (a pulse on each beat)")
+    target: str = opt("", "number parameter it moves (`vj osc-spec` lists them), or an action fired on each hit "
+                      "(audio.onset, beat)")
+    depth: float = opt(1.0, "change at full level, in the target's units (negative: inverted)")
+    curve: str = opt("linear", "linear, square (peaks stand out), sqrt (small levels move), smooth, or gate")
+    offset: float = opt(0.0, "added while the source runs, whatever its level")
+
+
+@dataclass
 class AudioSetup:  # owned by vj/audio/
     device: str = opt("", "input device name substring or index; `vj devices` lists them (empty: no input)")
     file: str = opt("", "audio file (wav, mp3, flac, ogg) played in real time instead of a device, for rehearsal")
@@ -174,7 +184,8 @@ class AudioSetup:  # owned by vj/audio/
     play: bool = opt(True, "also play the file out loud when an output device exists")
     samplerate: int = opt(0, "input sample rate in Hz (0: the device's own)", 0, 384000)
     block_ms: float = opt(10.0, "analysis block in ms: shorter reacts sooner and costs more CPU", 2, 50)
-    route: list[AudioRoute] = opt([], "audio features moving parameters, beyond the default energy -> noise")
+    route: list[AudioRoute] = opt([], "audio features moving parameters (older form of [[mod]] rows with an audio. "
+                                  "source; both work)")
 
 
 @dataclass
@@ -227,6 +238,7 @@ class Setup:
     record: RecordSetup = field(default_factory=RecordSetup)
     input: InputSetup = field(default_factory=InputSetup)
     output: OutputSetup = field(default_factory=OutputSetup)
+    mod: list[ModRow] = opt([], "the modulation matrix: sources (audio, LFOs, the beat) moving number parameters")
     path: Path | None = None
 
     @property

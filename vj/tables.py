@@ -102,10 +102,56 @@ MIDI: list[ParamSpec] = [
 ]
 
 
+# -- tempo: one clock from one source, changes on the beat, LFOs in beats (vj/tempo/) -----------------
+TEMPO_SOURCES = ("tap", "fixed", "midi", "link")
+QUANTIZE = ("off", "beat", "bar", "2bars", "4bars")
+TEMPO: list[ParamSpec] = [
+    ParamSpec("tempo.source", "enum", "tap", "where the tempo comes from: tap (T key, /vj/tap, a MIDI note), fixed "
+              "(tempo.fixed), midi (the [midi] device's clock) or link (Ableton Link peers on the network)",
+              choices=TEMPO_SOURCES),
+    ParamSpec("tempo.fixed", "float", 120.0, "BPM of the fixed source, and of the tap source until it is tapped",
+              lo=20, hi=300),
+    ParamSpec("tempo.beats_per_bar", "int", 4, "beats in a bar (bars quantize changes and the deck)", lo=1, hi=16),
+    ParamSpec("tempo.bpm", "float", 120.0, "the clock's tempo in beats per minute", lo=0, hi=999, readonly=True),
+    ParamSpec("tempo.beat", "int", 0, "beats counted since the clock started (a bar starts where it divides by "
+              "beats_per_bar)", lo=-2**31, hi=2**31 - 1, readonly=True),
+    ParamSpec("tempo.phase", "float", 0.0, "where the clock is in the beat, 0..1", lo=0, hi=1, readonly=True),
+    ParamSpec("tempo.bar_phase", "float", 0.0, "where the clock is in the bar, 0..1", lo=0, hi=1, readonly=True),
+    ParamSpec("tempo.running", "bool", True, "the clock runs (false: a MIDI clock stopped, Link without peers "
+              "still runs)", readonly=True),
+    ParamSpec("tempo.pulse.decay", "float", 0.15, "seconds the beat pulse (modulation source `beat`) takes to "
+              "fall to 37%", lo=0.01, hi=4),
+    ParamSpec("quantize", "enum", "off", "changes (next, prev, prompt.select, a prompt text, reseed, flash.hit, "
+              "zoom.hit) wait for the next beat, bar, 2 or 4 bars", choices=QUANTIZE),
+    ParamSpec("quantize.lookahead", "float", 0.0, "ms a quantized change fires before the beat", lo=0, hi=2000),
+    ParamSpec("quantize.latency", "bool", True, "also fire early by the generator's measured time per frame, so "
+              "the change shows on the beat"),
+    ParamSpec("crossfade.beats", "float", 0.0, "next fades to the next prompt over this many beats (0: cut)",
+              lo=0, hi=64),
+    ParamSpec("deck.bars", "int", 0, "go to the next prompt every this many bars (0: off)", lo=0, hi=64),
+    ParamSpec("lfo.amount", "float", 1.0, "scales every LFO and beat route of the modulation matrix (0: let go)",
+              lo=0, hi=2),
+]
+TEMPO_ACTIONS: list[Action] = [
+    Action("tap", "tap tempo: taps set the BPM (source tap) and each tap lands on a beat"),
+    Action("downbeat", "the next beat starts a bar"),
+]
+LFO_COUNT = 4
+LFO_SHAPES = ("sine", "triangle", "saw", "square", "random")
+LFO: list[ParamSpec] = [row for i in range(1, LFO_COUNT + 1) for row in (
+    ParamSpec(f"lfo.{i}.shape", "enum", "sine", f"waveform of modulation source lfo.{i} (-1..1; random: a new "
+              "level each period)", choices=LFO_SHAPES),
+    ParamSpec(f"lfo.{i}.beats", "float", 1.0, f"period of lfo.{i} in beats (0: free-running at lfo.{i}.hz)",
+              lo=0, hi=64),
+    ParamSpec(f"lfo.{i}.hz", "float", 0.5, f"cycles per second of lfo.{i} when lfo.{i}.beats is 0", lo=0.001, hi=20),
+    ParamSpec(f"lfo.{i}.phase", "float", 0.0, f"phase offset of lfo.{i} in cycles", lo=0, hi=1),
+)]
+
+
 def app_tables() -> list[tuple[list[ParamSpec], list[Action]]]:
     """The vj rows, (specs, actions) per part, added to the engine's in this order."""
     return [(DISPLAY, DISPLAY_ACTIONS), (AUDIO, []), (RECORD, []), (INPUT, []), (OUTPUT, []), (MIDI, []),
-            (HEALTH, [])]
+            (TEMPO, TEMPO_ACTIONS), (LFO, []), (HEALTH, [])]
 
 
 def app_store() -> ParamStore:

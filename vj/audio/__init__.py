@@ -4,7 +4,7 @@ number parameter (energy -> noise by default).
 
     source.py      where blocks come from: DeviceSource (sounddevice), FileSource (PyAV, real time)
     analysis.py    pure numpy: levels, bands, onsets, envelope, automatic gain (tested without devices)
-    modulation.py  routes: feature -> parameter through store.modulate (base values never written)
+    modulation.py  audio's routes in the modulation matrix (vj/modulation.py): feature -> parameter
     service.py     AudioInput: the thread tying them together; add_listener() is the recorder's tap
 """
 from .analysis import BANDS, AnalysisConfig, Analyzer, Envelope, Features

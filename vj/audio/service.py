@@ -78,7 +78,7 @@ class AudioInput:
 
         `warnings` is the HUD's list (Show.warnings): the current trouble is kept in it while it lasts.
         """
-        return cls(store, source_factory(setup), build_routes(setup.audio.route, store, setup.label),
+        return cls(store, source_factory(setup), build_routes(setup.audio.route, store, setup.label, setup.mod),
                    warnings=warnings)
 
     part = "audio"

@@ -9,6 +9,7 @@ import statistics
 from collections import deque
 from dataclasses import dataclass
 
+from engine.motion import Motion
 from engine.params import ParamStore, Snapshot
 
 MIN_INTERVAL = 1 / 240   # frames faster than this are shown as they come
@@ -60,6 +61,7 @@ class Look:
     flash: float = 0.0
     zoom: float = 1.0
     hue: float = 0.0
+    motion: Motion = Motion()   # the camera move the picture keeps making between generator frames
 
 
 class Effects:
@@ -97,7 +99,7 @@ class Effects:
         flash_hit, zoom_hit = (max(0.0, 1.0 - (t - self._hit_at[n]) / decay) for n in ("flash.hit", "zoom.hit"))
         return Look(brightness=snap["brightness"], level=self.level,
                     flash=min(1.0, snap["flash"] + flash_hit),
-                    zoom=1.0 + snap["zoom"] + 0.25 * zoom_hit, hue=snap["hue"])
+                    zoom=1.0 + snap["zoom"] + 0.25 * zoom_hit, hue=snap["hue"], motion=Motion.from_snapshot(snap))
 
 
 def fit(src: tuple[int, int], dst: tuple[int, int], fill: bool = False) -> tuple[float, float]:

@@ -24,6 +24,7 @@ from .keys import KEY_HELP
 
 MAX_GLYPHS = 4096
 WHITE, DIM, GREEN, YELLOW, RED = (1, 1, 1, 1), (0.7, 0.7, 0.7, 1), (0.5, 1, 0.5, 1), (1, 0.85, 0.3, 1), (1, 0.35, 0.3, 1)
+CYAN = (0.45, 0.85, 1, 1)
 PANEL = (0, 0, 0, 0.6)
 INDENT = "     "             # continuation lines of a wrapped HUD line
 
@@ -127,6 +128,20 @@ class Status:
     idle: str | None = None     # why the generator paints nothing now (Generator.idle_reason)
 
 
+def tempo_line(snap: Snapshot) -> str:
+    """BPM, the beat in the bar as lit squares, the source, and what waits for the beat."""
+    bar = snap["tempo.beats_per_bar"]
+    beat = snap["tempo.beat"] % bar
+    lights = "".join("#" if i == beat else "." for i in range(bar))
+    state = "" if snap["tempo.running"] else "  STOPPED"
+    wait = f"  quantize {snap['quantize']}" if snap["quantize"] != "off" else ""
+    m = snap["motion.zoom"], snap["motion.rotate"], snap["motion.x"], snap["motion.y"], snap["motion.tilt"]
+    move = "" if m == (1.0, 0.0, 0.0, 0.0, 0.0) else (
+        f"   MOTION zoom {m[0]:.2f}/s rot {m[1]:+.0f} deg/s xy {m[2]:+.2f} {m[3]:+.2f} tilt {m[4]:+.2f}")
+    return (f"TEMPO {snap['tempo.bpm']:6.1f} BPM  [{lights}] beat {beat + 1}/{bar}  {snap['tempo.source']}"
+            f"{state}{wait}{move}")
+
+
 def describe(snap: Snapshot, frame: Frame | None, status: Status) -> list[Line]:
     """The HUD's lines for this moment. Optional parameters (audio, record) show only where they exist."""
     stats = frame.stats if frame is not None else {}
@@ -149,6 +164,8 @@ def describe(snap: Snapshot, frame: Frame | None, status: Status) -> list[Line]:
     lines.append((f"TEMPERATURE {snap['temperature']:.0f}   noise x{snap['noise']:.2f} "
                   f"(sigma {stats.get('noise', 0.0):.3f})   "
                   f"{snap['iterations']} it x {snap['views']} views   mode {snap['mode']}", WHITE))
+    if snap.get("tempo.bpm") is not None:
+        lines.append((tempo_line(snap), CYAN if snap["tempo.running"] else DIM))
     level = snap.get("audio.energy")
     if level is not None and snap.get("audio.active", True):
         bars = int(round(min(1.0, max(0.0, float(level))) * 20))

@@ -18,11 +18,12 @@ KEYS: dict[str, tuple] = {
     "DOWN": ("step", "brightness", -0.1),
     "ENTER": ("action", "flash.hit"),
     "Z": ("action", "zoom.hit"),
+    "T": ("action", "tap"),
     "Q": ("action", "quit"),
     "ESCAPE": ("action", "quit"),
 }
 
-KEY_HELP = "B blackout  SPACE freeze  <-/-> prompt  UP/DOWN brightness  R record  F fullscreen  H hud  Q quit"
+KEY_HELP = "B blackout  SPACE freeze  T tap  <-/-> prompt  UP/DOWN brightness  R record  F fullscreen  H hud  Q quit"
 
 
 def press(store: ParamStore, key: str) -> bool:

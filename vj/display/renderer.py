@@ -1,5 +1,11 @@
 """The ModernGL picture pipeline, from generator frames to the output framebuffer and the window.
 
+Camera motion (engine/motion.py) keeps running on the display clock: each of the two pictures
+of the cross-fade is sampled through the camera flow from the time its content stood (a generator
+frame: the time it started, where the generator had moved the previous one to; the snapshot of the
+screen: the display frame it was taken from) to the display time, so a zoom runs at the display's
+rate between generator frames, and a new frame lands where the moving picture already is.
+
 When a new generator frame arrives (at most one upload per display frame):
     look.frag(start, target, progress now) -> `start`      the fade restarts from what is on screen
     upload -> `raw` -> smooth.frag -> `target`             edge-preserving smoothing, once a frame
@@ -25,6 +31,7 @@ import moderngl
 import numpy as np
 
 from engine.bus import Frame
+from engine.motion import EDGES, MAX_DT, Motion
 
 from .effects import CrossFadeTimer, Look, fit
 from .glsl import SHADER_DIR, load_program
@@ -52,6 +59,8 @@ class Renderer:
         self.uploads = 0
         self.zoom = 1.0
         self._shown_at: float | None = None   # display time of the previous frame
+        self.motion = Motion()                # the camera move, from the latest Look
+        self.start_t = self.target_t = 0.0    # clock time the content of `start` / `target` stood
         self._smoothing: float | None = None
 
     @property
@@ -74,6 +83,8 @@ class Renderer:
         self.target, self.start, self.spare, self.shown = (self._target(size) for _ in range(4))
         for fbo in (self.target, self.start, self.spare, self.shown):
             fbo.clear(0.0, 0.0, 0.0, 1.0)
+        for fbo in (self.target, self.start, self.spare):   # sampled between texels by the camera flow
+            fbo.color_attachments[0].filter = (moderngl.LINEAR, moderngl.LINEAR)
         self.frame_size = size
 
     # -- new generator frames ------------------------------------------------------------------
@@ -87,14 +98,18 @@ class Renderer:
             self.frozen = True
             if smoothing != self._smoothing and self.frame_size is not None:
                 self._smooth(smoothing)  # a display setting: it still applies to the held picture
+            if self._shown_at is not None:   # the camera holds too: the pictures age no further
+                self.start_t += t - self._shown_at
+                self.target_t += t - self._shown_at
             self._shown_at = t
             return
         thawed, self.frozen = self.frozen, False
         new = frame is not None and frame.seq != self.seq
         if new or thawed:
-            self._snapshot()
+            self._snapshot(t if self._shown_at is None else self._shown_at)
         if new:
             self._upload(frame)
+            self.target_t = frame.stats.get("started", t)
             self._smooth(smoothing)
             self.timer.arrived(t, self._shown_at)
         elif thawed:
@@ -104,12 +119,14 @@ class Renderer:
         self.progress = self.timer.progress(t)
         self._shown_at = t
 
-    def _snapshot(self) -> None:
-        """The mix now on screen becomes the start of the next fade (no jump, ever)."""
+    def _snapshot(self, shown: float) -> None:
+        """The mix now on screen (shown at `shown`) becomes the start of the next fade (no jump, ever)."""
         if self.frame_size is None:
+            self.start_t = shown
             return
-        self._look(self.spare, NEUTRAL)
+        self._look(self.spare, NEUTRAL, shown)
         self.start, self.spare = self.spare, self.start
+        self.start_t = shown
 
     def _upload(self, frame: Frame) -> None:
         h, w = frame.pixels.shape[:2]
@@ -128,9 +145,9 @@ class Renderer:
     # -- every display frame -------------------------------------------------------------------
     def draw_picture(self, look: Look) -> None:
         """The cross-fade and the colour effects of this display frame, into `shown`."""
-        self.zoom = look.zoom
+        self.zoom, self.motion = look.zoom, look.motion
         if self.frame_size is not None:
-            self._look(self.shown, look)
+            self._look(self.shown, look, self._shown_at or 0.0)
 
     def render_output(self, fill: bool = False) -> moderngl.Framebuffer:
         """Resample the picture into the output framebuffer (what is recorded) and return it."""
@@ -162,10 +179,18 @@ class Renderer:
             return
         self._draw("scale", fbo, (0, 0, *size), **uniforms)
 
-    def _look(self, fbo: moderngl.Framebuffer, look: Look) -> None:
+    def _look(self, fbo: moderngl.Framebuffer, look: Look, t: float) -> None:
         self._draw("look", fbo, from_picture=self.start.color_attachments[0],
                    to_picture=self.target.color_attachments[0], progress=self.progress,
+                   from_map=self._camera(t - self.start_t), to_map=self._camera(t - self.target_t),
+                   edge=EDGES.index(self.motion.edge), moving=not self.motion.still,
                    hue=hue_matrix(look.hue), brightness=look.brightness, flash=look.flash, level=look.level)
+
+    def _camera(self, age: float) -> tuple[float, ...]:
+        """The sampling map of content `age` seconds old, column-major for a GLSL mat3."""
+        w, h = self.frame_size
+        m = self.motion.sampler(min(MAX_DT, max(0.0, age)), (h, w))
+        return tuple(float(v) for v in m.T.flatten())
 
     def _draw(self, name: str, fbo: moderngl.Framebuffer, viewport: tuple | None = None, **uniforms) -> None:
         program = self.programs[name]

@@ -19,8 +19,9 @@ import logging
 import queue
 import re
 import threading
+import time
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Callable, Protocol
 
 import mido
 
@@ -37,6 +38,7 @@ log = logging.getLogger(__name__)
 POLL_S = 2.0           # how often the watcher looks for the device
 NO_MIDI_POLL_S = 30.0  # how often it looks again when the machine has no MIDI system at all
 LEARN = "learn"        # the parameter that arms MIDI learn (vj/midi/controls.py)
+REALTIME = {"clock", "start", "stop", "continue", "songpos"}   # timing messages: to the listeners, not the map
 
 
 class Backend(Protocol):
@@ -101,13 +103,16 @@ class MidiInput:
     part = "midi"
 
     def __init__(self, store: ParamStore, midi: MidiSetup, path: Path | None = None, label: str = "<setup>",
-                 backend: Backend | None = None, poll_s: float = POLL_S, warnings: list[str] | None = None) -> None:
+                 backend: Backend | None = None, poll_s: float = POLL_S, warnings: list[str] | None = None,
+                 clock: Callable[[], float] = time.perf_counter) -> None:
         self.store, self.midi, self.path, self.label = store, midi, path, label
         self.warnings = warnings if warnings is not None else []   # the HUD's list (Show.warnings)
         self._hud: dict[str, str] = {}                             # our lines in it: "device", "learn"
         self.mapper = compile_map(midi, store, label)
         self.backend = backend or MidoBackend()
         self.poll_s = poll_s
+        self.clock = clock          # stamps each message as it arrives (MIDI clock timing)
+        self._listeners: list[Callable[[mido.Message, float], None]] = []
         self.status = "off" if not midi.device else "not connected"
         self.dropped = 0            # messages lost because the worker fell 1024 behind
         self.unmapped = 0           # messages no row listens to
@@ -128,6 +133,11 @@ class MidiInput:
     @classmethod
     def from_setup(cls, setup: Setup, store: ParamStore, **kw: Any) -> "MidiInput":
         return cls(store, setup.midi, setup.path, setup.label, **kw)
+
+    def add_listener(self, fn: Callable[[mido.Message, float], None]) -> None:
+        """`fn(msg, t)` gets every realtime message (clock, start, stop, continue, songpos) on the
+        worker thread, with `t` the clock() time the port delivered it (the tempo clock's input)."""
+        self._listeners.append(fn)
 
     # -- service -------------------------------------------------------------------------------
     def start(self) -> None:
@@ -158,10 +168,10 @@ class MidiInput:
 
     # -- the one input path ----------------------------------------------------------------------
     def receive(self, msg: mido.Message) -> None:
-        """The port callback (and the tests' entry): hand off, nothing else. Never raises: an
-        exception would reach rtmidi's own thread."""
+        """The port callback (and the tests' entry): stamp the time and hand off, nothing else. Never
+        raises: an exception would reach rtmidi's own thread."""
         try:
-            self._queue.put_nowait(msg)
+            self._queue.put_nowait((self.clock(), msg))
         except queue.Full:
             self.dropped += 1
         except Exception:
@@ -195,6 +205,12 @@ class MidiInput:
         try:
             if isinstance(item, _Arm):
                 self._arm(item.name)
+                return
+            t, item = item
+            if item.type in REALTIME:
+                for fn in self._listeners:
+                    fn(item, t)
+                self.unmapped += not self._listeners
             elif self.armed is not None:
                 self._learn(item)
             elif not self.mapper.handle(item, self.store):

@@ -1,7 +1,8 @@
 """`vj render --replay TIMELINE.jsonl`: a recorded set painted again, offline, from its control timeline.
 
 The generator starts as the recording did (the setup, parameters and seed of the timeline's header)
-and runs on a fixed step: no clock, as many iterations as each frame asks for, however long they take.
+and runs on a fixed step: as many iterations as each frame asks for, however long they take. Its
+clock reads the recorded time each frame started, so the camera moves each frame as it did live.
 Every recorded change is applied before the iteration it preceded live (its `it`, the generator's
 total iteration count), so prompts, cross-fades, temperature and reseeds land on the same frames.
 Each finished frame is shown in the video from the time it was first shown live, so the re-render
@@ -111,6 +112,10 @@ class Player:
         if head.get("seed") is not None and head["seed"] != self.gen.seed:
             self._reseed(head["seed"])
         self.start_it = self.gen.iterations
+        self.made = 0
+        self.starts = [e["started"] for e in events if e["kind"] == "frame" and "started" in e]
+        if self.starts:
+            self.gen.clock = lambda: self.starts[min(self.made, len(self.starts) - 1)]
 
     def frames(self, n: int) -> Iterator[Frame]:
         """The next `n` finished frames, with every change applied where it was live."""
@@ -129,6 +134,7 @@ class Player:
                 continue
             if frame is not None and frame.final:
                 made += 1
+                self.made += 1
                 yield frame
 
     def position(self, event: dict) -> int:

@@ -9,7 +9,8 @@ iteration count, which never goes back, even on reset: replay uses it as the pos
     {"kind": "action", "name": "reseed", "source": "key", ...}
     {"kind": "mod", "name": "noise", "value": 1.8, ...}     effective value moved by audio modulation
     {"kind": "seed", "value": 123456, ...}                    the seed a reseed picked
-    {"kind": "frame", "index": 12, ...}                       a finished generator frame was published
+    {"kind": "frame", "index": 12, "started": ..., ...}       a finished generator frame was published
+                                                              (started: when it started, for the camera)
 
 Listeners run in the writer's thread (OSC, MIDI, keys), so `on_change` only stamps and queues; the
 timeline's own thread writes, flushing every batch so a killed process keeps all but the last few ms.
@@ -144,8 +145,10 @@ class TimelineWriter:
     def _poll(self) -> None:
         """Queue what only shows by looking: new generator frames, modulated values, a new seed."""
         for frame in self.show.bus.since(self._bus_seq, final_only=True):
+            # `started` unrounded: the replay's camera then moves each frame by the same dt, bit for bit.
             self._queue.put({"kind": "frame", "index": frame.index, "t": round(self.clock() - self.t0, 4),
-                             "it": frame.stats.get("iterations", self.show.generator.iterations)})
+                             "it": frame.stats.get("iterations", self.show.generator.iterations),
+                             "started": frame.stats.get("started", self.t0) - self.t0})
             self.frames_seen += 1
         self._bus_seq = self.show.bus.seq
         seed = self.show.generator.seed
