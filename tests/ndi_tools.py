@@ -22,9 +22,11 @@ def loopback_env(folder: Path) -> dict[str, str]:
     return {"NDI_CONFIG_DIR": str(folder)}
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="session", autouse=True)
 def ndi_loopback(tmp_path_factory) -> dict[str, str]:
-    """NDI over loopback for this test process (and the environment to pass to child processes)."""
+    """NDI over loopback for this test process (and the environment to pass to child processes).
+    Autouse: the NDI runtime reads its configuration once, when the first test of the process that
+    touches NDI starts it (`vj devices` lists NDI sources too), so it must be in place before any."""
     pytest.importorskip("cyndilib", reason="cyndilib is a dependency: reinstall with `pip install -e .`")
     env = loopback_env(tmp_path_factory.mktemp("ndi"))
     os.environ.update(env)
