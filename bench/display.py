@@ -14,10 +14,11 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
 import sys
 import time
 from pathlib import Path
+
+from bench import on_private_screen
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
@@ -47,12 +48,7 @@ def percentile(values: list[float], q: float) -> float:
 
 def main() -> None:
     a = parse()
-    if os.environ.get("VJ_BENCH_XVFB") != "1":  # always a private screen: comparable runs
-        if shutil.which("xvfb-run") is None:
-            sys.exit("bench.display needs xvfb-run (apt-get install xvfb)")
-        env = {**os.environ, "VJ_BENCH_XVFB": "1"}
-        cmd = ["xvfb-run", "-a", "-s", f"-screen 0 {a.size}x24", sys.executable, "-m", "bench.display", *sys.argv[1:]]
-        os.execvpe("xvfb-run", cmd, env)
+    on_private_screen("bench.display", a.size)
 
     import logging
     logging.basicConfig(level=logging.WARNING)

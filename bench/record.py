@@ -15,12 +15,12 @@ import argparse
 import json
 import os
 import resource
-import shutil
-import sys
 import tempfile
 import threading
 import time
 from pathlib import Path
+
+from bench import on_private_screen
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY_MODEL = ROOT / "tests" / "data" / "tiny-clip.json"
@@ -50,12 +50,7 @@ def percentile(values: list[float], q: float) -> float:
 
 def main() -> None:
     a = parse()
-    if os.environ.get("VJ_BENCH_XVFB") != "1":  # always a private screen: comparable runs
-        if shutil.which("xvfb-run") is None:
-            sys.exit("bench.record needs xvfb-run (apt-get install xvfb)")
-        env = {**os.environ, "VJ_BENCH_XVFB": "1"}
-        os.execvpe("xvfb-run", ["xvfb-run", "-a", "-s", f"-screen 0 {a.size}x24", sys.executable, "-m",
-                                "bench.record", *sys.argv[1:]], env)
+    on_private_screen("bench.record", a.size)
 
     import logging
     logging.basicConfig(level=logging.WARNING)

@@ -31,11 +31,12 @@ import math
 import os
 import shutil
 import socket
-import sys
 import tempfile
 import threading
 import time
 from pathlib import Path
+
+from bench import on_private_screen
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
@@ -180,12 +181,7 @@ def free_udp_port() -> int:
 
 def main() -> None:
     a = parse()
-    if os.environ.get("VJ_BENCH_XVFB") != "1":  # always a private screen: comparable runs
-        if shutil.which("xvfb-run") is None:
-            sys.exit("bench.soak needs xvfb-run (apt-get install xvfb)")
-        env = {**os.environ, "VJ_BENCH_XVFB": "1"}
-        cmd = ["xvfb-run", "-a", "-s", f"-screen 0 {a.size}x24", sys.executable, "-m", "bench.soak", *sys.argv[1:]]
-        os.execvpe("xvfb-run", cmd, env)
+    on_private_screen("bench.soak", a.size)
 
     import logging
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
