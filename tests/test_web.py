@@ -121,6 +121,13 @@ def test_every_name_the_page_shows_is_in_the_table():
             assert name in store.specs or name in store.actions, f"{title}: {name}"
 
 
+def test_the_stage_buttons_come_before_the_prompt_slots(server):
+    """On a phone the page is one column: blackout must not sit below eight prompt slots."""
+    with urllib.request.urlopen(f"http://127.0.0.1:{server.port}/layout.json", timeout=5) as r:
+        sections = [s["title"] for s in json.loads(r.read())["sections"]]
+    assert sections.index("Stage") == 0 and sections.index("Stage") < sections.index("Prompts")
+
+
 async def _listen_session(server: WebServer) -> list:
     """LISTEN to temperature, see changes from elsewhere; set values by OSC over the socket; IGNORE."""
     url = f"ws://127.0.0.1:{server.port}/"

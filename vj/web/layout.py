@@ -10,10 +10,11 @@ from engine.params import ParamStore
 from ..osc.addresses import address_of
 
 # (title, kind, names): "slots" are the prompt text fields with their select buttons; "buttons" are
-# on/off parameters and actions as large touch targets; "faders" are number parameters.
+# on/off parameters and actions as large touch targets; "faders" are number parameters. Stage comes
+# first: on a phone, blackout must be reachable without scrolling past eight prompt slots.
 SECTIONS: list[tuple[str, str, list[str]]] = [
-    ("Prompts", "slots", [f"prompt.{i}" for i in range(1, SLOTS + 1)]),
     ("Stage", "buttons", ["blackout", "freeze", "record", "prev", "next", "flash.hit", "zoom.hit"]),
+    ("Prompts", "slots", [f"prompt.{i}" for i in range(1, SLOTS + 1)]),
     ("Mix", "faders", ["crossfade", "temperature"]),
     ("Effects", "faders", ["brightness", "smoothing", "flash", "zoom", "hue", "fade.time", "noise"]),
 ]
