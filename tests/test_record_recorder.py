@@ -213,3 +213,44 @@ def test_the_r_key_toggles_recording_and_the_hud_shows_the_drop_counter(tmp_path
     assert not recorder.recording
     recorder.stop()
     assert recorder.take.paths.timeline.exists()
+
+
+def test_a_sound_input_that_reopens_at_another_rate_keeps_the_take_sounding(ctx, tmp_path, caplog):
+    """The take starts with a 48 kHz stereo input; the input reopens at 44.1 kHz mono (another device):
+    its sound is resampled into the take, at its pitch, with one sentence (it used to fall silent)."""
+    show, recorder = make(tmp_path, fps=0.0)
+    stop = threading.Event()
+    switch_at: list[float] = []
+
+    def audio_input():
+        a0, n, rate = time.perf_counter(), 0, SR
+        start = a0
+        while not stop.is_set():
+            if rate == SR and time.perf_counter() - a0 > 1.0:
+                rate, start, n = 44_100, time.perf_counter(), 0
+                switch_at.append(start)
+            block = rate // 100
+            t = start + n * block / rate
+            time.sleep(max(0.0, t + block / rate - time.perf_counter()))
+            tone = np.sin(2 * np.pi * (440 if rate == SR else 880) * (np.arange(block) + n * block) / rate)
+            data = 0.5 * tone.astype(np.float32)[:, None]
+            recorder.on_audio(np.repeat(data, 2, 1) if rate == SR else data, t, rate)
+            n += 1
+
+    mic = threading.Thread(target=audio_input, daemon=True)
+    mic.start()
+    time.sleep(0.1)
+    show.store.set("record", True, "key")
+    t0 = time.perf_counter()
+    run_display(ctx, recorder, 2.2, lambda fbo, k, t: fbo.clear(0.2, 0.2, 0.2, 1.0))
+    show.store.set("record", False, "key")
+    recorder.stop()
+    stop.set()
+    mic.join()
+    _, _, audio = decode(recorder.take.paths.video)
+    after = audio[round((switch_at[0] - t0 + 0.2) * SR):][:SR // 2, 0]    # half a second after the switch
+    assert len(after) >= SR // 4 and np.sqrt(np.mean(after ** 2)) > 0.2  # sound, not silence
+    peak = np.argmax(np.abs(np.fft.rfft(after * np.hanning(len(after))))) * SR / len(after)
+    assert abs(peak - 880) < 10                                           # at its own pitch
+    said = [r.getMessage() for r in caplog.records if "44100 Hz" in r.getMessage()]
+    assert len(said) == 1 and "resampled" in said[0]

@@ -36,6 +36,7 @@ from .frames import GeneratorFrameWriter
 from .oserrors import folder_problem
 from .paths import TakePaths, take_paths
 from .readback import FramebufferReader
+from .sound import resample
 from .timeline import TimelineWriter, header
 from .video import PictureClock, VideoRecording
 
@@ -58,6 +59,7 @@ class Take:
     timeline: TimelineWriter | None = None
     frames: GeneratorFrameWriter | None = None
     offset: float | None = None                # display time + offset = take time
+    resampled_from: int | None = None          # the input's rate after it reopened at another one
     clock: PictureClock = field(init=False)
 
     def __post_init__(self) -> None:
@@ -170,8 +172,15 @@ class Recorder:
         """Audio listener (the audio input's thread): `block` (frames, channels) starts at perf_counter `t`."""
         self._audio_seen = (time.perf_counter(), int(samplerate), int(block.shape[1]) if block.ndim > 1 else 1)
         take = self._take
-        if take is not None and take.video is not None and take.audio and samplerate == take.audio[0]:
-            take.video.add_sound(block, t - take.p0)
+        if take is None or take.video is None or not take.audio:
+            return
+        if samplerate != take.audio[0]:
+            if take.resampled_from != samplerate:   # said once per change, not per block
+                take.resampled_from = samplerate
+                log.warning("The sound input now runs at %d Hz; this recording started at %d Hz, so its "
+                            "sound is resampled to that until the take ends.", samplerate, take.audio[0])
+            block = resample(block, samplerate, take.audio[0])
+        take.video.add_sound(block, t - take.p0)
 
     def _on_change(self, change: Change) -> None:
         take = self._take

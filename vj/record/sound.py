@@ -95,3 +95,19 @@ class SoundPlacer:
         self._t1 = t0 + n * self._p + b * e
         self._p += c * e / n
         return t0, self._t1
+
+
+def resample(block: np.ndarray, rate: int, to_rate: int) -> np.ndarray:
+    """(frames, channels) float32 samples at `rate` Hz -> the same sound at `to_rate` Hz, by linear
+    interpolation within the block (a take keeps the rate it started with when the input reopens at
+    another one; the placer then lays the block by its stamp, so rounding its length costs nothing)."""
+    n = len(block)
+    if rate == to_rate or n == 0:
+        return block
+    m = max(1, round(n * to_rate / rate))
+    x = np.arange(m) * (rate / to_rate)
+    i = np.minimum(x.astype(np.int64), n - 1)
+    j = np.minimum(i + 1, n - 1)
+    frac = (x - i).astype(np.float32)[:, None]
+    block = block.reshape(n, -1)
+    return block[i] + frac * (block[j] - block[i])
