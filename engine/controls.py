@@ -32,6 +32,8 @@ SPECS: list[ParamSpec] = [
               choices=("live", "schedule")),
     ParamSpec("loop", "bool", True, "scheduled deck fades from the last prompt back to the first"),
     ParamSpec("negative", "str", "", "negative prompt: pictures are pushed away from it", max_len=PROMPT_MAX_LEN),
+    ParamSpec("prompt.painting", "int", 0, "the slot that weighs most in the frame being painted (0: none); "
+              "in schedule mode the deck's slot, which prompt.select does not follow", lo=0, hi=SLOTS, readonly=True),
     ParamSpec("prompt.cut", "str", "", "prompts longer than the model reads: slot, tokens and the words it "
               "ignores (empty: every prompt is read whole)", max_len=1000, readonly=True),
     ParamSpec("negative.weight", "float", 0.3, "strength of the negative prompt", lo=0, hi=1),
@@ -66,7 +68,10 @@ def filled_slots(snap: Snapshot) -> list[int]:
 
 
 def shown_slot(snap: Snapshot) -> int:
-    """The live slot that paints (engine.schedule.live_slot): `prompt.select` unless that slot is empty."""
+    """The slot that paints: in schedule mode the deck's (`prompt.painting`, published by the
+    generator); live, `prompt.select` unless that slot is empty (engine.schedule.live_slot)."""
+    if snap["mode"] == "schedule" and snap.get("prompt.painting"):
+        return snap["prompt.painting"]
     return live_slot(snap["prompt.select"], filled_slots(snap)) or snap["prompt.select"]
 
 

@@ -143,6 +143,9 @@ class Generator:
         self._apply_pending()
         self._check_lengths(snap)
         mix = self.mix(snap)
+        painting = max(mix, key=lambda sw: sw[1])[0] if mix else 0
+        if painting != snap.get("prompt.painting", painting):      # feedback and HUD show what paints
+            self.store.set("prompt.painting", painting, "app")
         images = self.inputs.prompts(snap, self.opt, not self._in_frame) if self.inputs else []
         if not (mix or images):
             return None

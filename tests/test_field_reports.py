@@ -216,6 +216,28 @@ def test_emptying_the_painting_slot_feeds_back_the_one_that_takes_over(osc_show)
     assert wait_for(lambda: listener.last("/vj/prompt/active") == "a blue square")
 
 
+def test_in_schedule_mode_feedback_names_the_slot_the_deck_paints():
+    """The deck moves on by frame count while prompt.select stays: labels must follow the deck."""
+    from pythonosc.udp_client import SimpleUDPClient
+
+    from tests.conftest import small_setup
+    from tests.osc_tools import Listener, start_server, wait_for
+    from vj.show import build_show
+    show = build_show(small_setup(mode="schedule", loop=False))
+    listener = Listener()
+    server = start_server(show.store, feedback_port=listener.port)
+    try:
+        SimpleUDPClient("127.0.0.1", server.port).send_message("/vj/sync", [])
+        while show.generator.frame_index < 4:                  # past the fade from slot 1 to slot 2
+            show.generator.step()
+        assert show.store.base("prompt.select") == 1 and show.store.get("prompt.painting") == 2
+        assert wait_for(lambda: listener.last("/vj/prompt/active") == "a blue square")
+        assert wait_for(lambda: listener.last("/vj/prompt/select") == 2)
+    finally:
+        server.stop()
+        listener.close()
+
+
 # -- case 5: the HUD shows what performers type, in their own language --------------------------
 def test_the_hud_font_draws_accents_and_scripts_and_a_box_only_for_what_it_lacks():
     import numpy as np

@@ -61,10 +61,10 @@ class Feedback:
         if change.name not in self._addresses or self._throttle.stopped:
             return                                          # actions carry no value to echo
         self._throttle.mark(change.name)
-        if _ACTIVE in self._addresses and _PROMPT_TEXT.match(change.name):
+        if _ACTIVE in self._addresses and (_PROMPT_TEXT.match(change.name) or change.name == "prompt.painting"):
             self._throttle.mark(_ACTIVE)
-        if _PROMPT_TEXT.match(change.name) and "prompt.select" in self._addresses:
-            self._throttle.mark("prompt.select")  # filling or emptying a slot can move the painting slot
+        if (_PROMPT_TEXT.match(change.name) or change.name == "prompt.painting") and "prompt.select" in self._addresses:
+            self._throttle.mark("prompt.select")  # filling or emptying a slot, or the deck, moves the painting slot
 
     def add_client(self, host: str) -> None:
         """Remember a client that sent us something; it gets feedback from now on."""
