@@ -57,7 +57,9 @@ def page():
     bus = FrameBus()
     generator = Generator(store, [load_guide(TINY_MODEL)], bus, GeneratorConfig(64, 48, 1, 1))
     osc = start_server(store, feedback=False)
-    setup = parse_setup({"web": {"port": 0, "advertise": False, "preview_fps": 10}}, "<test>")
+    # With an access token, as a performer guarding the page would: every request of the page (its own
+    # script and styles, the layout, the preview, the WebSocket) must carry it for the page to work.
+    setup = parse_setup({"web": {"port": 0, "advertise": False, "preview_fps": 10, "token": "s3cret &x"}}, "<test>")
     web = WebServer.from_setup(setup, store, bus)
     web.start()
     try:

@@ -23,7 +23,7 @@ import logging
 import threading
 from importlib import resources
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 from aiohttp import WSMsgType, web
 from pythonosc.osc_message_builder import OscMessageBuilder
 from pythonosc.osc_packet import OscPacket
@@ -91,7 +91,7 @@ class WebServer:
     @property
     def url(self) -> str:
         host = "127.0.0.1" if self.listen in ("", "0.0.0.0") else self.listen
-        token = f"?token={self.setup.token}" if self.setup.token else ""
+        token = f"?token={quote(self.setup.token)}" if self.setup.token else ""
         return f"http://{host}:{self.port}/{token}"
 
     # -- service -------------------------------------------------------------------------------
@@ -210,6 +210,9 @@ class WebServer:
             return web.json_response(host_info(self.name, self.listen, self.osc_port, self.port or 0))
         if request.path == "/" and not query and "text/html" in request.headers.get("Accept", ""):
             page = (STATIC / "index.html").read_text(encoding="utf-8")
+            if self.setup.token:   # the page's own script and styles are requests too: they carry it
+                page = page.replace('.css"', f'.css?token={quote(self.setup.token)}"')
+                page = page.replace('.js"', f'.js?token={quote(self.setup.token)}"')
             return web.Response(text=page, content_type="text/html", headers={"Content-Security-Policy": CSP})
         node = find(build_namespace(self.store, self.routes), request.path)
         if node is None:
