@@ -287,11 +287,16 @@ def test_vj_devices_lists_the_monitors(xvfb, capsys):
     assert "monitors:\n  0: " in out and "1280x720" in out
 
 
-def test_vj_run_shows_a_setup_for_some_seconds_and_quits(xvfb, tmp_path):
+def test_vj_run_shows_a_setup_for_some_seconds_and_quits_with_a_closing_sentence(xvfb, tmp_path, caplog):
+    import logging
+
     from tests.conftest import tiny_setup_file
     from vj.cli import main
     setup = tiny_setup_file(tmp_path / "show.toml", "[display]\nwidth = 128\nheight = 96\n")
-    assert main(["run", str(setup), "--windowed", "--seconds", "1"]) == 0
+    with caplog.at_level(logging.INFO, logger="vj.app"):
+        assert main(["run", str(setup), "--windowed", "--seconds", "1"]) == 0
+    said = [r.getMessage() for r in caplog.records if r.name == "vj.app"]
+    assert said and said[-1].startswith("The show ended after ") and "shown" in said[-1]
 
 
 def test_smoothing_calms_noise_and_keeps_edges(app):

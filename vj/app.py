@@ -11,6 +11,7 @@ must never raise into the show: failures are logged with one clear sentence and 
 from __future__ import annotations
 
 import logging
+import time
 from typing import Protocol
 
 from .setup import Setup
@@ -92,9 +93,14 @@ def run(setup: Setup, seconds: float | None = None, headless: bool = False) -> N
         live = Live(setup, headless)
         signals.on_stop = live.app.finish
         live.start()
+        began = time.perf_counter()
         try:
             if not signals.asked:  # a signal while the models loaded: start, then close at once
                 live.app.run(seconds)
         finally:
             signals.closing()
             live.stop()
+            errors = sum(live.app.error_counts().values())
+            log.info("The show ended after %.0f s: %d frames painted (%d iterations), %d shown, %s.",
+                     time.perf_counter() - began, live.show.generator.frame_index, live.show.generator.iterations,
+                     live.app.frames, f"{errors} failures caught (the log above says which)" if errors else "no failures")
