@@ -213,6 +213,23 @@ def test_refusals_are_logged_at_most_once_per_kind_in_a_burst(store, server, cap
     assert len([r for r in caplog.records if "temperature" in r.getMessage()]) == 1
 
 
+def test_a_refusal_of_one_address_never_hides_another_s_and_each_says_its_own_reason(store, server, caplog):
+    """A performer fixing a TouchOSC layout must see which control failed and why."""
+    caplog.set_level(logging.WARNING, logger="vj.osc")
+    c = client(server)
+    c.send_message("/vj/temperature", "hot")
+    c.send_message("/vj/blackout", "yes")
+    c.send_message("/vj/crossfade", "half")
+    for n in range(50):                                       # made-up addresses stay one line per burst
+        c.send_message(f"/vj/made/up/{n}", 1.0)
+    settle(server, 53)
+    said = [r.getMessage() for r in caplog.records]
+    assert any("/vj/temperature" in m and "must be a number" in m for m in said)
+    assert any("/vj/blackout" in m and "on/off: send 1 or 0" in m for m in said)
+    assert any("/vj/crossfade" in m for m in said)
+    assert len([m for m in said if "/vj/made/up" in m]) == 1
+
+
 def test_junk_datagrams_are_counted(store, server):
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
         s.sendto(b"\x00\x01hello", ("127.0.0.1", server.port))

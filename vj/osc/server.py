@@ -208,7 +208,10 @@ class OscServer:
             try:
                 self._message(msg, client[0])
             except Refused as e:
-                self.refusals(e.kind, "refused OSC %s from %s: %s", _short(msg.address), client[0], e)
+                # one line per address and reason: a broken fader never hides another's refusal (an
+                # unknown address is grouped by reason only: a sender can make up endless addresses)
+                about = msg.address if msg.address in self.routes else ""
+                self.refusals(e.kind, "refused OSC %s from %s: %s", _short(msg.address), client[0], e, about=about)
             except Exception:  # a listener or handler bug: count it, keep serving
                 self.refusals("bug", "OSC %s from %s failed; the server carries on", _short(msg.address),
                               client[0], exc_info=True)

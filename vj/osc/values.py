@@ -58,6 +58,8 @@ def to_value(spec: ParamSpec, arg: Any, current: Any) -> Any:
         x = finite_number(arg, spec.name)
         value: Any = round(x) if k == "int" else x
     elif k == "bool":
+        if not (isinstance(arg, bool) or is_number(arg)):
+            raise Refused(f"{spec.name} is on/off: send 1 or 0 (or T/F), got {type(arg).__name__} {_short(arg)}")
         value = arg if isinstance(arg, bool) else finite_number(arg, spec.name) >= 0.5
     else:
         if not isinstance(arg, str):
