@@ -101,6 +101,18 @@ def test_an_image_prompt_alone_paints_its_colours_with_the_builtin_model(tmp_pat
     assert set(top) == {"blue", "red"}, top
 
 
+def test_a_missing_prompt_image_names_its_own_key_and_the_show_goes_on(tmp_path, caplog):
+    """It stopped the show at start naming [input] source; a missing source only warns: same kind, same way."""
+    from tests.conftest import small_setup
+    setup = small_setup()
+    setup.input.prompt_image = str(tmp_path / "nothere.png")
+    show = build_show(setup)
+    said = [r.getMessage() for r in caplog.records if "nothere.png" in r.getMessage()]
+    assert len(said) == 1 and "[input] prompt_image" in said[0] and "goes on" in said[0]
+    assert "INPUT: PROMPT IMAGE MISSING" in show.warnings
+    assert next_frame(show) is not None                    # the text prompts paint
+
+
 def wait_for(condition, timeout: float = 10.0) -> bool:
     end = time.monotonic() + timeout
     while time.monotonic() < end:

@@ -77,12 +77,14 @@ def build_show(setup: Setup, store: ParamStore | None = None) -> Show:
     input_bus = InputBus()
     generator = Generator(store, guides, bus, GeneratorConfig(g.width, g.height, g.seed, g.scale, g.parametrization,
                                                               g.colour, g.levels, g.level_lr, g.start),
-                          post, setup.post.feedback, Inputs(input_bus, prompt_bus(setup, input_bus)))
+                          post, setup.post.feedback, Inputs(input_bus, prompt_bus(setup, input_bus, warnings)))
     return Show(setup, store, bus, generator, guides, warnings, input_bus)
 
 
-def prompt_bus(setup: Setup, input_bus: InputBus) -> InputBus:
-    """The image prompt's bus: the live input's, or one holding `[input] prompt_image`."""
+def prompt_bus(setup: Setup, input_bus: InputBus, warnings: list[str]) -> InputBus:
+    """The image prompt's bus: the live input's, or one holding `[input] prompt_image`. A missing or
+    unreadable image is one sentence and a HUD line, and the show goes on with the live input's (as
+    a missing `[input] source` does)."""
     if not setup.input.prompt_image:
         return input_bus
     from .input.sources import InputError, Still
@@ -90,9 +92,11 @@ def prompt_bus(setup: Setup, input_bus: InputBus) -> InputBus:
     if not path.is_absolute() and setup.path is not None:
         path = setup.path.parent / path
     try:
-        picture = Still(path).picture
+        picture = Still(path, key="prompt_image").picture
     except InputError as e:
-        raise SetupError(f"{setup.label}: [input] prompt_image: {e}") from None
+        log.warning("%s The show goes on without that image prompt.", e)
+        warnings.append("INPUT: PROMPT IMAGE MISSING")
+        return input_bus
     bus = InputBus()
     bus.put(picture)
     return bus

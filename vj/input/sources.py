@@ -42,14 +42,15 @@ class Still(PictureSource):
     """A still image: one picture (the input bus keeps it)."""
     still = True
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, key: str = "source") -> None:
+        """`key`: the [input] setup key that names the file, for the sentence when it is missing."""
         from PIL import Image, UnidentifiedImageError
         self.name = str(path)
         try:
             with Image.open(path) as im:
                 self.picture = np.asarray(im.convert("RGB"))
         except FileNotFoundError:
-            raise InputError(f"Input image {path} does not exist; check [input] source in the setup.") from None
+            raise InputError(f"Input image {path} does not exist; check [input] {key} in the setup.") from None
         except (UnidentifiedImageError, OSError) as e:
             raise InputError(f"Input image {path} cannot be read ({e}); save it again as PNG or JPEG.") from None
 
