@@ -109,17 +109,24 @@ class Guide:
         return torch.stack([self._texts[t] for t in texts])
 
     def read_tokens(self, text: str) -> tuple[int, int, str]:
-        """(tokens in `text`, tokens the model reads, the text it ignores: "" when it reads it all).
+        """(tokens in `text`, tokens the model reads, the words it ignores: "" when it reads it all).
 
         CLIP reads a fixed context (77 tokens for OpenAI's, 32 for builtin) including its start and
         end tokens; the tokenizer silently drops the rest, so that part of a prompt paints nothing.
-        Tokenizers without `encode`/`decode` (some hub models) report (0, 0, "")."""
+        The ignored part is quoted as the performer typed it, in whole words (a word cut in its middle
+        counts as ignored; a token is a piece of a UTF-8 byte sequence, not something to show).
+        Tokenizers without `encode` (some hub models) report (0, 0, "")."""
         tok = self.tokenizer
-        if not (hasattr(tok, "encode") and hasattr(tok, "decode") and getattr(tok, "context_length", 0)):
+        if not (hasattr(tok, "encode") and getattr(tok, "context_length", 0)):
             return 0, 0, ""
-        ids = tok.encode(text)
-        room = tok.context_length - 2
-        return len(ids), room, tok.decode(ids[room:]).strip() if len(ids) > room else ""
+        n, room = len(tok.encode(text)), tok.context_length - 2
+        if n <= room:
+            return n, room, ""
+        words = text.split()
+        read = 0
+        while read < len(words) and len(tok.encode(" ".join(words[:read + 1]))) <= room:
+            read += 1
+        return n, room, " ".join(words[read:])
 
     def image_features(self, views: torch.Tensor) -> torch.Tensor:
         """Unit-norm embeddings of views (n, 3, size, size) in [0, 1]; differentiable."""

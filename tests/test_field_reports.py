@@ -293,6 +293,17 @@ def test_a_prompt_longer_than_the_model_reads_is_said_on_the_hud_log_and_osc(cap
     assert store.base("prompt.cut") == ""
 
 
+def test_the_ignored_part_is_quoted_in_whole_words_as_typed():
+    """Tokens are pieces of UTF-8 bytes: quoting them showed "\ufffd" for an emoji or a kanji cut apart."""
+    from engine import load_guide
+    guide = load_guide("builtin")
+    text = LONG + "un cœur ✨夜 rouge"
+    n, room, ignored = guide.read_tokens(text)
+    assert n > room and ignored and "\ufffd" not in ignored
+    assert text.endswith(" " + ignored) and ignored.endswith("✨夜 rouge")   # a suffix of what was typed
+    assert len(guide.tokenizer.encode(text[: len(text) - len(ignored)])) <= room  # all before it is read
+
+
 def test_a_negative_prompt_longer_than_the_model_reads_is_said_too():
     from vj.show import build_show
     from tests.conftest import small_setup
