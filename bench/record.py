@@ -67,13 +67,15 @@ def main() -> None:
         "display": {"width": width, "height": height, "output_width": width, "output_height": height},
         "params": {"iterations": 4, "first_iterations": 4, "views": 2, "hud": False},
         "prompts": [{"text": "a red circle"}, {"text": "a blue square"}],
+        "web": {"enabled": False},
         "record": {"folder": folder, "hardware": not a.software,
                    **({"preset": a.preset} if a.preset else {}), **({"fps": a.fps} if a.fps is not None else {})},
     }, "<bench>")
     from vj.record.encoder import choose_h264
     choice = choose_h264(setup.record.hardware)
     show, services = build(setup)
-    recorder = next(s for s in services if hasattr(s, "on_output"))
+    from vj.record import Recorder
+    recorder = next(s for s in services if isinstance(s, Recorder))   # other services read the output too
     app = DisplayApp(show, clock=LiveClock(60, pace=True))
     sink_s: list[float] = []
 
