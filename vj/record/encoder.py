@@ -141,7 +141,9 @@ class VideoFile:
                           "sizes ([display] output_width/output_height, --width/--height) to keep every pixel.")
         self.pictures = 0
         self.samples = 0
-        log.info("encoding %s with %s (%s)", self.path.name, encoder, self.choice.why)
+        brief = self.choice.why.split(" (")[0]   # the full reason per encoder: `vj -v`, bench.record
+        log.info("encoding %s with %s (%s)", self.path.name, encoder, brief)
+        log.debug("encoder choice: %s", self.choice.why)
         rate = Fraction(fmt.rate)
         # flush_packets: hand every packet to the OS at once, so a killed process loses no buffer;
         # cluster_time_limit: close a Matroska cluster (written only when closed) every 1/4 s;
