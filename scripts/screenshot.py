@@ -1,4 +1,5 @@
-"""The README's picture: the live window (windowed, HUD on) after N seconds of a setup.
+"""The README's picture: the live window (windowed, HUD on) after N seconds of a setup, with every
+service running as under `vj run` (so the HUD says what a performer sees).
 
     xvfb-run -a -s "-screen 0 1280x720x24" .venv/bin/python scripts/screenshot.py setups/default.toml docs/screenshot.png 60
 """
@@ -8,26 +9,22 @@ import sys
 
 from PIL import Image
 
-from vj.app import build
-from vj.display import DisplayApp, window
+from vj.app import Live
 from vj.setup import load_setup
 
 
 def main(setup_path: str, out: str, seconds: float) -> None:
     setup = load_setup(setup_path)
     setup.display.fullscreen = False
-    setup.osc.enabled = False
-    window.init()
-    show, services = build(setup)
-    app = DisplayApp(show, keep_pixels=True)
-    show.generator.start()
+    live = Live(setup)
+    live.app.keep_pixels = True
+    live.start()
     try:
-        app.run(seconds)
-        Image.fromarray(app.read_pixels()).save(out)
+        live.app.run(seconds)
+        Image.fromarray(live.app.read_pixels()).save(out)
     finally:
-        show.generator.stop()
-        app.close()
-    print(f"wrote {out}: frame {show.generator.frame_index}, {show.generator.iterations} iterations")
+        live.stop()
+    print(f"wrote {out}: frame {live.show.generator.frame_index}, {live.show.generator.iterations} iterations")
 
 
 if __name__ == "__main__":
