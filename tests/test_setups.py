@@ -71,3 +71,19 @@ def test_a_bad_feedback_host_names_the_file_and_key(tmp_path):
 def test_a_missing_setup_file_names_it():
     with pytest.raises(SetupError, match=r"^shows/nowhere.toml: no such setup file"):
         load_setup(Path("shows/nowhere.toml"))
+
+
+def test_set_overrides_change_a_setup_without_editing_it_and_are_checked_as_the_file_is(tmp_path):
+    """`vj run SETUP --set osc.port=8001`: a second show on one machine, no file to copy."""
+    from vj.cli import build_parser
+    from vj.setup import SetupError, load_setup
+    setup = load_setup("default", ["osc.port=8001", "web.port=8081", "params.temperature=55",
+                                   "generator.parametrization=pixels"])
+    assert (setup.osc.port, setup.web.port, setup.params["temperature"]) == (8001, 8081, 55)
+    assert setup.generator.parametrization == "pixels" and setup.path.name == "default.toml"
+    with pytest.raises(SetupError, match="osc.port"):
+        load_setup("default", ["osc.port=eight"])                 # the file's own checks
+    with pytest.raises(SetupError, match="not KEY=VALUE"):
+        load_setup("default", ["osc.port"])
+    args = build_parser().parse_args(["run", "default", "--set", "osc.port=8001", "--set", "web.port=8081"])
+    assert args.set == ["osc.port=8001", "web.port=8081"]

@@ -24,11 +24,10 @@ def _render(a: argparse.Namespace) -> None:
     if not a.setup:
         raise SetupError("vj render needs a setup file (or --replay TIMELINE.jsonl).")
     from .render import render
-    setup = load_setup(a.setup)
+    setup = load_setup(a.setup, a.set)
     setup.generator.width = a.width or setup.generator.width
     setup.generator.height = a.height or setup.generator.height
-    paths = render(setup, a.frames, Path(a.out), video=Path(a.video) if a.video else None, fps=a.fps or 24.0)
-    print(f"wrote {len(paths)} frames and {a.video or Path(a.out) / 'render.mkv'}")
+    render(setup, a.frames, Path(a.out), video=Path(a.video) if a.video else None, fps=a.fps or 24.0)  # logs its end
 
 
 def _fetch(a: argparse.Namespace) -> None:
@@ -53,7 +52,7 @@ def _models(a: argparse.Namespace) -> None:
 
 def _run(a: argparse.Namespace) -> None:
     from .app import run
-    setup = load_setup(a.setup)
+    setup = load_setup(a.setup, a.set)
     if a.fullscreen or a.windowed:
         setup.display.fullscreen = a.fullscreen
     if a.monitor is not None:
@@ -128,6 +127,12 @@ def _midi_learn(a: argparse.Namespace) -> None:
     print(learn_from_device(load_setup(a.setup), a.name, a.timeout))
 
 
+def _set_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                        help="override a setup key without editing the file, e.g. osc.port=8001 or "
+                             "generator.scale=2 (repeatable; checked as the file is)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="vj", description="Live CLIP-guided visuals.")
     p.add_argument("-v", "--verbose", action="store_true", help="debug logging")
@@ -145,6 +150,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--width", type=int, default=None, help="paint at this width instead (higher quality)")
     r.add_argument("--height", type=int, default=None, help="paint at this height instead")
     r.add_argument("--iterations-factor", type=int, default=1, help="replay: K times the iterations on every frame")
+    _set_option(r)
     r.set_defaults(func=_render)
 
     f = sub.add_parser("fetch", help="download a model (or a setup's models) into the cache before a show")
@@ -154,8 +160,7 @@ def build_parser() -> argparse.ArgumentParser:
     e = sub.add_parser("eval", help="paint a fixed set of prompts with a setup's settings and measure the pictures "
                                     "(alignment by an independent judge, consistency, cleanliness, edges, cost)")
     e.add_argument("setup", help="setup file (TOML), or the name of a shipped one")
-    e.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                   help="override a setup key, e.g. generator.scale=2 (repeatable)")
+    _set_option(e)
     e.add_argument("--frames", type=int, default=10, help="frames painted after the first")
     e.add_argument("--seeds", type=int, default=2, help="seeds (2 or more also measures diversity)")
     e.add_argument("--sheet", default="", help="write a contact sheet of the last frames (PNG)")
@@ -191,6 +196,7 @@ def build_parser() -> argparse.ArgumentParser:
     sound.add_argument("--audio-device", default=None, help="audio input, name substring or index (`vj devices`)")
     sound.add_argument("--audio-file", default=None, help="play this audio file in real time as the input (rehearsal); it loops "
                             "unless the setup's [audio] loop = false")
+    _set_option(w)
     w.set_defaults(func=_run)
 
     v = sub.add_parser("view", help="a thin window showing an NDI source (a headless node's output)")

@@ -34,7 +34,7 @@ import torch.nn.functional as F
 
 from engine import Guide, load_guide
 
-from .setup import PromptSetup, Setup
+from .setup import PromptSetup, Setup, load_setup
 from .show import build_show
 
 # What the bench paints: colour, shape, position and background, each said plainly.
@@ -249,7 +249,7 @@ def report(setup_path: str, overrides: list[str], plan: Plan, judge: str = "buil
 
     from PIL import Image
 
-    result = evaluate(setup_with(setup_path, overrides), plan, load_judge(judge),
+    result = evaluate(load_setup(setup_path, overrides), plan, load_judge(judge),
                       progress=lambda s: print("painting", s, file=sys.stderr, flush=True))
     if sheet:
         Image.fromarray(contact_sheet(result["last_frames"])).save(sheet)
@@ -258,30 +258,3 @@ def report(setup_path: str, overrides: list[str], plan: Plan, judge: str = "buil
         out["pictures"] = result["pictures"]
     return out
 
-
-def setup_with(path: str, overrides: list[str]) -> Setup:
-    """A setup file with `section.key=value` overrides (TOML values; bare words are text), validated
-    as the file itself is: e.g. `generator.parametrization=pyramid`, `model.name=builtin-b`, `params.views=8`.
-    Raises SetupError with one sentence for a malformed override."""
-    import tomllib
-
-    from .setup import SetupError, load_setup, parse_setup
-
-    base = load_setup(path)
-    data = tomllib.loads(base.path.read_text(encoding="utf-8"))
-    for item in overrides:
-        key, eq, text = item.partition("=")
-        if not eq or not key.strip():
-            raise SetupError(f"override {item!r} is not KEY=VALUE (e.g. generator.scale=2).")
-        try:
-            value = tomllib.loads(f"v = {text}")["v"]
-        except tomllib.TOMLDecodeError:
-            value = text
-        *sections, name = key.strip().split(".", 1 if key.startswith("params.") else 10)
-        table = data
-        for section in sections:
-            table = table.setdefault(section, {})
-        table[name] = value
-    setup = parse_setup(data, f"{base.path} with {' '.join(overrides)}" if overrides else str(base.path))
-    setup.path = base.path
-    return setup

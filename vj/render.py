@@ -54,5 +54,5 @@ def render(setup: Setup, frames: int | None, out: Path, progress: bool = True,
                 bar.update(1)
     finally:
         movie.close()  # an interrupted render still leaves a playable video of the frames so far
-    log.info("wrote %d frames to %s and %s", len(paths), out, movie.path)
+    log.info("wrote %d frame%s to %s and %s", len(paths), "" if len(paths) == 1 else "s", out, movie.path)
     return paths

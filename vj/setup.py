@@ -9,6 +9,7 @@ from __future__ import annotations
 import tomllib
 import types
 import typing
+from collections.abc import Sequence
 from dataclasses import MISSING, dataclass, field, fields, is_dataclass
 from pathlib import Path
 from typing import Any
@@ -246,8 +247,10 @@ class Setup:
         return str(self.path) if self.path else "<setup>"
 
 
-def load_setup(path: str | Path) -> Setup:
-    """Read and validate a setup file. Raises SetupError with one clear sentence."""
+def load_setup(path: str | Path, overrides: Sequence[str] = ()) -> Setup:
+    """Read and validate a setup file, with `section.key=value` overrides applied first (TOML values,
+    bare words are text: `osc.port=8001`, `generator.parametrization=pyramid`, `params.views=8`), so an
+    override is checked exactly as the file is. Raises SetupError with one clear sentence."""
     p = Path(path)
     if not p.is_file():
         named = SETUPS_DIR / f"{p.name}" if p.suffix else SETUPS_DIR / f"{p.name}.toml"
@@ -263,9 +266,30 @@ def load_setup(path: str | Path) -> Setup:
         raise SetupError(f"{p}: {e}.") from e
     except OSError as e:
         raise SetupError(f"{p}: cannot be read ({e.strerror or e}).") from e
-    setup = parse_setup(data, str(p))
+    for item in overrides:
+        _override(data, item)
+    setup = parse_setup(data, f"{p} with {' '.join(overrides)}" if overrides else str(p))
     setup.path = p
     return setup
+
+
+def _override(data: dict, item: str) -> None:
+    """Apply one `section.key=value` to the parsed TOML `data` (params keys keep their dots)."""
+    key, eq, text = item.partition("=")
+    if not eq or not key.strip():
+        raise SetupError(f"override {item!r} is not KEY=VALUE (e.g. osc.port=8001).")
+    try:
+        value = tomllib.loads(f"v = {text}")["v"]
+    except tomllib.TOMLDecodeError:
+        value = text
+    key = key.strip()
+    *sections, name = key.split(".", 1 if key.startswith("params.") else 10)
+    table = data
+    for section in sections:
+        table = table.setdefault(section, {})
+        if not isinstance(table, dict):
+            raise SetupError(f"override {item!r}: {section} is not a section of the setup.")
+    table[name] = value
 
 
 def parse_setup(data: dict, label: str = "<setup>") -> Setup:
