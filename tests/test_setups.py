@@ -87,3 +87,14 @@ def test_set_overrides_change_a_setup_without_editing_it_and_are_checked_as_the_
         load_setup("default", ["osc.port"])
     args = build_parser().parse_args(["run", "default", "--set", "osc.port=8001", "--set", "web.port=8081"])
     assert args.set == ["osc.port=8001", "web.port=8081"]
+
+
+def test_a_typo_in_a_setup_key_is_answered_with_the_key_meant(tmp_path):
+    from vj.setup import SetupError, apply_to_store, load_setup
+    with pytest.raises(SetupError, match=r"'params.temprature' \(did you mean 'temperature'\?\)"):
+        apply_to_store(load_setup("default", ["params.temprature=40"]), app_store())   # params meet the table
+    with pytest.raises(SetupError, match=r"'generator.widht' in \[generator\] \(did you mean 'width'\?\)"):
+        load_setup("default", ["generator.widht=640"])
+    with pytest.raises(SetupError) as far:
+        apply_to_store(load_setup("default", ["params.zzzz=1"]), app_store())
+    assert "did you mean" not in str(far.value)          # nothing close: no guess

@@ -6,10 +6,11 @@ one sentence, so a performer can fix a show file without reading code.
 """
 from __future__ import annotations
 
+import difflib
 import tomllib
 import types
 import typing
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import MISSING, dataclass, field, fields, is_dataclass
 from pathlib import Path
 from typing import Any
@@ -299,6 +300,12 @@ def parse_setup(data: dict, label: str = "<setup>") -> Setup:
     return setup
 
 
+def _did_you_mean(key: str, known: Iterable[str]) -> str:
+    """' (did you mean 'temperature'?)' for a key one typo away from a known one, else ''."""
+    close = difflib.get_close_matches(key, list(known), n=1, cutoff=0.75)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
 def _build(cls: type, data: Any, label: str, where: str, exclude: set[str] = frozenset()) -> Any:
     section = f"[{where}]" if where else "the top level"
     if not isinstance(data, dict):
@@ -306,7 +313,8 @@ def _build(cls: type, data: Any, label: str, where: str, exclude: set[str] = fro
     known = {f.name: f for f in fields(cls) if f.name not in exclude}
     for key in data:
         if key not in known:
-            raise SetupError(f"{label}: unknown key {_key(where, key)!r} in {section}; allowed: {', '.join(known)}.")
+            raise SetupError(f"{label}: unknown key {_key(where, key)!r} in {section}{_did_you_mean(key, known)}; "
+                             f"allowed: {', '.join(known)}.")
     hints = typing.get_type_hints(cls)
     values = {}
     for name, f in known.items():
@@ -363,7 +371,8 @@ def apply_to_store(setup: Setup, store) -> None:
     for name, value in setup.params.items():
         spec = store.specs.get(name)
         if spec is None:
-            raise SetupError(f"{setup.label}: unknown key 'params.{name}'; `vj osc-spec` lists the parameters.")
+            raise SetupError(f"{setup.label}: unknown key 'params.{name}'{_did_you_mean(name, store.specs)}; "
+                             "`vj osc-spec` lists the parameters.")
         if spec.kind == "float" and isinstance(value, int) and not isinstance(value, bool):
             value = float(value)
         ok, why = spec.check(value)
