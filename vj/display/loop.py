@@ -134,14 +134,14 @@ class DisplayApp:
             for sink in list(self.sinks):
                 self._feed(sink, output, t)
         if not self.window.headless:                          # headless: nothing to present, no HUD
-            if self.window.drawable:                          # minimized or 0 pixels: nothing to show
+            drawable = self.window.drawable                   # minimized or 0 pixels: nothing to show
+            if drawable:
                 self.renderer.present(self.ctx.screen, self.window.size, snap["fill"])
-            if self.preview is None:
-                if self.window.drawable:
-                    self._overlay(snap, newest, t, self.text, self.window)
-            else:
+            if self.preview is not None:                      # the HUD goes to the preview window
                 self._preview(snap, newest, t)
-            self._say_hidden(not self.window.drawable)
+            elif drawable:
+                self._overlay(snap, newest, t, self.text, self.window)
+            self._say_hidden(not drawable)
         if self.keep_pixels:
             self.pixels = self.read_window()
         if self.clock.paces:            # no vsync: render now, so that the paced swap is only the copy

@@ -61,10 +61,12 @@ class Feedback:
         if change.name not in self._addresses or self._throttle.stopped:
             return                                          # actions carry no value to echo
         self._throttle.mark(change.name)
-        if _ACTIVE in self._addresses and (_PROMPT_TEXT.match(change.name) or change.name == "prompt.painting"):
-            self._throttle.mark(_ACTIVE)
-        if (_PROMPT_TEXT.match(change.name) or change.name == "prompt.painting") and "prompt.select" in self._addresses:
-            self._throttle.mark("prompt.select")  # filling or emptying a slot, or the deck, moves the painting slot
+        if _PROMPT_TEXT.match(change.name) or change.name == "prompt.painting":
+            # filling or emptying a slot, or the deck moving on, changes what paints: the active
+            # prompt's text and the slot shown (shown_slot) follow it
+            for derived in (_ACTIVE, "prompt.select"):
+                if derived in self._addresses:
+                    self._throttle.mark(derived)
 
     def add_client(self, host: str) -> None:
         """Remember a client that sent us something; it gets feedback from now on."""
