@@ -17,6 +17,14 @@ sizes and the perspective. Reflection rather than wrap-around: a mirrored border
 picture, where wrapping would put the left edge against the right one and teach the picture to
 tile. The cost: about 30% of a view's area is mirrored content on average.
 
+Framing (`framing`): "crops" are the authors' views, made for CLIP, which was trained on crops of
+photographs and reads a part of a picture as a picture. A guide that knows layout (the builtin
+models read "on the left", "big") is told something false by a crop: a square crop of a 16:9 frame
+wants its own whole "big red circle", so every crop paints one, and the frame fills with repeated
+blobs in no place. "whole" views show the whole frame, letterboxed into the square view (the bands
+repeat the edge pixels, as the judge in vj/quality.py sees a picture), slightly zoomed, shifted and
+skewed: every view agrees on where things are, and the edges are in every view.
+
 Each view also gets gaussian pixel noise of its own std (uniform in `noise`), drawn on the
 frame's device, so the guide cannot be pleased by one exact pixel pattern.
 """
@@ -28,16 +36,25 @@ from functools import lru_cache
 import torch
 import torch.nn.functional as F
 
+FRAMINGS = ("crops", "whole")
+WHOLE_ZOOM = (1.0, 1.1)    # whole views: side of the view square / the frame's long side (>= 1: no edge cut off)
+WHOLE_SHIFT = 0.03         # ... centre moved by up to this share of the side
+WHOLE_DISTORTION = 0.1     # ... perspective, as `distortion` for crops
+
 
 def random_views(frame: torch.Tensor, n: int, size: int, generator: torch.Generator | None = None,
                  scale: tuple[float, float] = (0.7, 0.999), ratio: tuple[float, float] = (3 / 4, 4 / 3),
                  distortion: float = 0.5, noise: tuple[float, float] = (0.0, 0.05),
-                 reflect: bool = True) -> torch.Tensor:
+                 reflect: bool = True, framing: str = "crops") -> torch.Tensor:
     """(1, 3, H, W) frame in [0, 1] -> (n, 3, size, size) views, differentiable w.r.t. the frame.
 
     `generator` must live on the frame's device (all randomness is drawn there). `noise`: range of
     the per-view gaussian noise std, in picture units. `reflect=False` keeps every crop inside the
-    frame (the old behaviour, which starves the edges; kept for comparison)."""
+    frame (the old behaviour, which starves the edges; kept for comparison). `framing`: "crops" (the
+    authors' random resized crops and perspective, `scale`, `ratio`, `distortion`) or "whole" (the
+    whole frame in every view; see the module doc). Raises ValueError for another framing."""
+    if framing not in FRAMINGS:
+        raise ValueError(f"framing must be one of {', '.join(FRAMINGS)}, got {framing!r}.")
     _, _, h, w = frame.shape
     # One antialiased resize so sampling does not alias: the short side to about the view size.
     short = min(h, w)
@@ -45,8 +62,13 @@ def random_views(frame: torch.Tensor, n: int, size: int, generator: torch.Genera
         k = size * 1.25 / short
         frame = F.interpolate(frame, size=(max(1, round(h * k)), max(1, round(w * k))),
                               mode="bilinear", antialias=True, align_corners=False)
-    grid = _grids(n, size, h / w, frame.device, generator, scale, ratio, distortion, reflect)
-    views = F.grid_sample(frame.expand(n, -1, -1, -1), grid, mode="bilinear", padding_mode="reflection",
+    if framing == "whole":
+        grid = _whole_grids(n, size, h / w, frame.device, generator)
+        pad = "border"
+    else:
+        grid = _grids(n, size, h / w, frame.device, generator, scale, ratio, distortion, reflect)
+        pad = "reflection"
+    views = F.grid_sample(frame.expand(n, -1, -1, -1), grid, mode="bilinear", padding_mode=pad,
                           align_corners=False)
     if noise[1] > 0:
         rand = lambda *shape: torch.rand(*shape, generator=generator, device=frame.device)  # noqa: E731
@@ -71,17 +93,36 @@ def _grids(n: int, size: int, aspect: float, device: torch.device, gen: torch.Ge
     else:         # crop inside the frame
         cx = (1.0 - cw) * rand(n) + cw / 2
         cy = (aspect - ch) * rand(n) + ch / 2
-    # Perspective: each corner of the crop moves inward by up to distortion/2 of the crop size.
+    return _project(torch.stack([cw, ch], -1), cx, cy, size, aspect, distortion, device, rand)
+
+
+def _whole_grids(n: int, size: int, aspect: float, device: torch.device, gen: torch.Generator | None,
+                 zoom: tuple[float, float] = WHOLE_ZOOM, shift: float = WHOLE_SHIFT,
+                 distortion: float = WHOLE_DISTORTION) -> torch.Tensor:
+    """Sampling grids (n, size, size, 2) of `whole` views: the square around the whole frame (its
+    long side), zoomed by `zoom`, moved by up to `shift` of its side, corners pulled in by up to
+    `distortion`/2 of the side."""
+    rand = lambda *shape: torch.rand(*shape, generator=gen, device=device)  # noqa: E731
+    side = max(1.0, aspect) * (zoom[0] + (zoom[1] - zoom[0]) * rand(n))
+    cx = 0.5 + (rand(n) * 2 - 1) * shift * side
+    cy = aspect / 2 + (rand(n) * 2 - 1) * shift * side
+    return _project(torch.stack([side, side], -1), cx, cy, size, aspect, distortion, device, rand)
+
+
+def _project(wh: torch.Tensor, cx: torch.Tensor, cy: torch.Tensor, size: int, aspect: float, distortion: float,
+             device: torch.device, rand) -> torch.Tensor:
+    """Grids (n, size, size, 2) of crops `wh` (n, 2) wide and tall centred at (cx, cy) (frame units:
+    1 wide, `aspect` tall), each corner moved inward by up to distortion/2 of the crop's side."""
     signs, pts = _constants(size, device)
-    half = torch.stack([cw, ch], -1)[:, None, :] / 2                         # (n, 1, 2)
-    jitter = rand(n, 4, 2) * distortion / 2 * 2 * half                       # up to distortion/2 of the side
+    half = wh[:, None, :] / 2                                                # (n, 1, 2)
+    jitter = rand(len(cx), 4, 2) * distortion / 2 * 2 * half                 # up to distortion/2 of the side
     corners = torch.stack([cx, cy], -1)[:, None, :] + signs * (half - jitter)  # (n, 4, 2)
     # To grid_sample coordinates: x in [-1, 1] across the width, y across the height.
     corners = torch.stack([corners[..., 0] * 2 - 1, corners[..., 1] / aspect * 2 - 1], -1)
-    H = _homographies(signs.expand(n, 4, 2), corners)                        # view square -> frame
+    H = _homographies(signs.expand(len(cx), 4, 2), corners)                  # view square -> frame
     mapped = pts @ H.transpose(1, 2)                                         # (n, size*size, 3)
     grid = mapped[..., :2] / mapped[..., 2:]
-    return grid.reshape(n, size, size, 2)
+    return grid.reshape(len(cx), size, size, 2)
 
 
 @lru_cache(maxsize=16)

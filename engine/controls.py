@@ -45,7 +45,9 @@ SPECS: list[ParamSpec] = [
     ParamSpec("first_iterations", "int", 50, "iterations of the first frame after a reset (from noise)", lo=1, hi=2000),
     ParamSpec("views", "int", 4, "augmented views per iteration", lo=1, hi=64),
     ParamSpec("post", "float", 1.0, "post-process strength: 0 shows the raw optimized frame, 1 the cleaned one "
-              "(needs a [post] model)", lo=0, hi=1),
+              "(a [post] model, post.colours or both)", lo=0, hi=1),
+    ParamSpec("post.colours", "int", 0, "posterize: each frame in this many flat colours with smooth borders, after "
+              "the [post] model (0: off)", lo=0, hi=8),
     ParamSpec("input.mix", "float", 0.0, "how much of the input picture (camera, video, image) each frame starts "
               "from: 0 none, 1 the input itself, repainted toward the prompts", lo=0, hi=1),
     ParamSpec("input.prompt", "float", 0.0, "weight of the input picture (or [input] prompt_image) as an image "

@@ -27,6 +27,7 @@ from .motion import Camera
 from .optimizer import FrameOptimizer
 from .params import ParamStore, Snapshot
 from .post import PostProcess
+from .posterize import Posterizer
 from .schedule import Mix, live_mix, scheduled_mix
 from .temperature import heat
 
@@ -44,6 +45,7 @@ class GeneratorConfig:
     levels: int = 4                  # pyramid levels
     level_lr: float = 2.0            # pyramid: level k learns level_lr ** k times faster than the finest
     start: str = "uniform"           # first frame: uniform noise (the paper's) or smooth (see optimizer.py)
+    framing: str = "crops"           # views: crops (the paper's) or the whole frame (see augment.py)
 
 
 class Rate:
@@ -80,8 +82,10 @@ class Generator:
         self.camera = Camera()                # moves the previous frame before each frame (motion.py)
         self.post = post                      # cleans each published picture (engine/post.py), or None
         self.post_feedback = post_feedback    # the next frame starts from the cleaned picture
+        self.posterizer = Posterizer()        # post.colours: flat colours that persist frame to frame
         self.opt = FrameOptimizer(guides, config.width, config.height, config.scale, config.seed,
-                                  config.parametrization, config.colour, config.levels, config.level_lr, config.start)
+                                  config.parametrization, config.colour, config.levels, config.level_lr, config.start,
+                                  config.framing)
         self.seed = config.seed
         self.frame_index = 0       # finished frames since the last reset (drives the scheduled deck)
         self.iterations = 0        # all iterations ever run
@@ -174,7 +178,7 @@ class Generator:
         if not result.finite:
             self._recover("NaN")
             return None
-        picture = self._cleaned(snap["post"])
+        picture = self._cleaned(snap["post"], snap["post.colours"])
         if final:
             self.opt.finish_frame(picture if self.post_feedback else None)
             self._in_frame = False
@@ -234,6 +238,7 @@ class Generator:
                 self.opt.reseed(self.seed)
             elif action == "reset":
                 self.opt.reset()
+                self.posterizer.reset()
                 self.frame_index = 0
                 self._in_frame = False
 
@@ -246,12 +251,18 @@ class Generator:
         self._in_frame = True
         self._first = False
 
-    def _cleaned(self, strength: float) -> torch.Tensor:
-        """The grid picture to publish (1, 3, *grid): the post-process's (post.py) at `strength`
-        0..1 (0 gives the optimized one back), or the optimized one when there is none."""
+    def _cleaned(self, strength: float, colours: int = 0) -> torch.Tensor:
+        """The grid picture to publish (1, 3, *grid): the post-process network's (post.py), then
+        posterized into `colours` flat colours (posterize.py; 0 or 1: not), blended with the
+        optimized picture by `strength` 0..1 (0 gives the optimized one back)."""
         with torch.no_grad():
             picture = self.opt.picture()
-            return picture if self.post is None else self.post(picture, strength)
+            if strength <= 0 or (self.post is None and colours < 2):
+                return picture
+            clean = picture if self.post is None else self.post(picture)
+            if colours >= 2:
+                clean = self.posterizer(clean, colours)
+            return picture + (clean - picture) * min(1.0, strength)
 
     def _pixels(self, picture: torch.Tensor) -> np.ndarray:
         with torch.no_grad():

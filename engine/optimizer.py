@@ -29,7 +29,7 @@ import torch
 import torch.nn.functional as F
 
 from .adam import Adam
-from .augment import random_views
+from .augment import FRAMINGS, random_views
 from .inputs import PROMPT_VIEWS, ImagePrompt
 from .models import Guide
 from .parametrization import make_parametrization
@@ -59,7 +59,7 @@ class FrameResult:
 class FrameOptimizer:
     def __init__(self, guides: Sequence[Guide], width: int, height: int, scale: int = 1, seed: int = 0,
                  parametrization: str = "pixels", colour: str = "rgb", levels: int = 4,
-                 level_lr: float = 2.0, start: str = "uniform") -> None:
+                 level_lr: float = 2.0, start: str = "uniform", framing: str = "crops") -> None:
         if not guides:
             raise ValueError("at least one guide model is needed")
         self.guides = list(guides)
@@ -70,6 +70,9 @@ class FrameOptimizer:
         if start not in STARTS:
             raise ValueError(f"start must be one of {', '.join(STARTS)}, got {start!r}.")
         self.first = start
+        if framing not in FRAMINGS:
+            raise ValueError(f"framing must be one of {', '.join(FRAMINGS)}, got {framing!r}.")
+        self.framing = framing   # what each view shows the guide (augment.py)
         self.param = make_parametrization(parametrization, self.grid, colour, self.device, levels, level_lr)
         self.adam = Adam(self.param.groups)
         self.prev: torch.Tensor | None = None   # last finished picture, (1, 3, *grid) in [0, 1]
@@ -175,7 +178,8 @@ class FrameOptimizer:
         guide = self.guides[i]
         self.adam.zero_grad()
         picture = self.param.image()
-        feats = guide.image_features(random_views(self.upsample(picture), views, guide.size, self.rng))
+        feats = guide.image_features(random_views(self.upsample(picture), views, guide.size, self.rng,
+                                                  framing=self.framing))
         if texts:
             sims = (feats @ self._text(i, guide, tuple(texts)).T).mean(0)   # (n_prompts,)
         else:

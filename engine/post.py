@@ -35,27 +35,40 @@ def _block(cin: int, cout: int) -> nn.Sequential:
 
 
 class UNet(nn.Module):
-    """(n, 3, H, W) in [0, 1] -> (n, 3, H, W) in [0, 1]; any H, W (padded to a multiple of 4 inside).
-    `widths` are the channels at full, 1/2 and 1/4 resolution."""
+    """(n, 3, H, W) in [0, 1] -> (n, 3, H, W) in [0, 1]; any H, W (padded to a multiple of
+    2**(len(widths) - 1) inside). `widths` are the channels at full, 1/2, 1/4, ... resolution: three
+    widths pool twice, four widths three times (a receptive field that covers a whole big shape)."""
 
-    def __init__(self, widths: tuple[int, int, int] = (32, 64, 96)) -> None:
+    def __init__(self, widths: tuple[int, ...] = (32, 64, 96)) -> None:
         super().__init__()
-        a, b, c = widths
-        self.down1, self.down2, self.bottom = _block(3, a), _block(a, b), _block(b, c)
-        self.up2, self.up1 = _block(c + b, b), _block(b + a, a)
-        self.out = nn.Conv2d(a, 3, 1)
+        if len(widths) < 2:
+            raise ValueError(f"a U-Net needs at least two widths, got {list(widths)}.")
+        self.depth = len(widths) - 1   # poolings
+        # Names down1.., bottom, ..up1, as the first (three-width) builtin-post was saved.
+        chans = (3, *widths)
+        for i in range(1, self.depth + 1):
+            setattr(self, f"down{i}", _block(chans[i - 1], chans[i]))
+            setattr(self, f"up{i}", _block(chans[i + 1] + chans[i], chans[i]))
+        self.bottom = _block(widths[-2], widths[-1])
+        self.out = nn.Conv2d(widths[0], 3, 1)
         nn.init.zeros_(self.out.weight)  # starts as the identity: a fresh net changes nothing
         nn.init.zeros_(self.out.bias)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         h, w = x.shape[-2:]
-        ph, pw = (-h) % 4, (-w) % 4
+        k = 2 ** self.depth
+        ph, pw = (-h) % k, (-w) % k
         y = F.pad(x, (0, pw, 0, ph), mode="replicate") if ph or pw else x
-        d1 = self.down1(y * 2 - 1)
-        d2 = self.down2(F.avg_pool2d(d1, 2))
-        m = self.bottom(F.avg_pool2d(d2, 2))
-        u2 = self.up2(torch.cat([F.interpolate(m, size=d2.shape[-2:], mode="bilinear", align_corners=False), d2], 1))
-        u1 = self.up1(torch.cat([F.interpolate(u2, size=d1.shape[-2:], mode="bilinear", align_corners=False), d1], 1))
+        skips, d = [], y * 2 - 1
+        for i in range(1, self.depth + 1):
+            d = getattr(self, f"down{i}")(d if i == 1 else F.avg_pool2d(d, 2))
+            skips.append(d)
+        u = self.bottom(F.avg_pool2d(d, 2))
+        for i in range(self.depth, 0, -1):
+            skip = skips[i - 1]
+            u = getattr(self, f"up{i}")(torch.cat([F.interpolate(u, size=skip.shape[-2:], mode="bilinear",
+                                                                 align_corners=False), skip], 1))
+        u1 = u
         # A correction in logit space: clean pixels stay where they are, saturated ones can move.
         out = torch.sigmoid(torch.logit(y.clamp(1e-3, 1 - 1e-3)) + self.out(u1))
         return out[..., :h, :w]

@@ -93,6 +93,7 @@ def test_an_image_prompt_alone_paints_its_colours_with_the_builtin_model(tmp_pat
     setup.prompts = []
     setup.input.prompt_image = str(tmp_path / "prompt.png")
     setup.params["input.prompt"] = 1.0
+    setup.params["post.colours"] = 0   # the raw painting's colours, not the posterized ones
     show = build_show(setup)
     frame = next_frame(show)
     px = frame.pixels.reshape(-1, 3).astype(np.float32)

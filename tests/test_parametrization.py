@@ -142,14 +142,14 @@ def test_a_nan_is_found_at_the_frame_result_and_restore_goes_back_to_the_last_go
     assert opt.frame_result().finite
 
 
-def feed(h: int, w: int, reflect: bool, iterations: int = 100) -> tuple[torch.Tensor, torch.Tensor]:
+def feed(h: int, w: int, reflect: bool = True, iterations: int = 100, framing: str = "crops") -> tuple[torch.Tensor, torch.Tensor]:
     """How much each column and each row of an (h, w) frame feeds the guide: the gradient of the
     views' sum, over `iterations` x 8 views, relative to the frame's middle fifth."""
     gen = torch.Generator().manual_seed(0)
     cols, rows = torch.zeros(w), torch.zeros(h)
     for _ in range(iterations):
         frame = torch.full((1, 3, h, w), 0.5, requires_grad=True)
-        random_views(frame, 8, 32, gen, reflect=reflect).sum().backward()
+        random_views(frame, 8, 32, gen, reflect=reflect, framing=framing).sum().backward()
         cols += frame.grad[0].sum((0, 1))
         rows += frame.grad[0].sum((0, 2))
     return cols / cols[2 * w // 5:3 * w // 5].mean(), rows / rows[2 * h // 5:3 * h // 5].mean()
@@ -167,6 +167,35 @@ def test_the_edges_reach_the_guide_as_often_as_the_centre(size):
     assert outer(cols) >= 0.7 and outer(rows) >= 0.7, (outer(cols), outer(rows))
     old_cols, old_rows = feed(*size, reflect=False)     # crops kept inside the frame: edges starve
     assert outer(old_cols) < 0.7 and outer(old_rows) < 0.7, (outer(old_cols), outer(old_rows))
+
+
+@pytest.mark.parametrize("size", [(48, 64), (45, 80), (80, 45)])
+def test_whole_views_feed_the_edges_too(size):
+    cols, rows = feed(*size, iterations=30, framing="whole")
+    assert outer(cols) >= 0.7 and outer(rows) >= 0.7, (outer(cols), outer(rows))
+
+
+@pytest.mark.parametrize("h,w", [(45, 80), (80, 45)])
+def test_whole_views_show_every_corner_of_the_frame_and_crops_do_not(h, w):
+    """A mark in each corner of the frame is in every whole view (zoom, shift and skew are small);
+    the authors' crops of a 16:9 or 9:16 frame miss some corner in most views."""
+    frame = torch.zeros(1, 3, h, w)
+    k = min(h, w) // 4
+    for ys in (slice(0, k), slice(h - k, h)):
+        for xs in (slice(0, k), slice(w - k, w)):
+            frame[..., ys, xs] = 1.0
+    corners = lambda v: torch.stack([v[:, :, :16, :16].amax((1, 2, 3)), v[:, :, :16, 16:].amax((1, 2, 3)),  # noqa: E731
+                                     v[:, :, 16:, :16].amax((1, 2, 3)), v[:, :, 16:, 16:].amax((1, 2, 3))], 1)
+    gen = torch.Generator().manual_seed(1)
+    whole = random_views(frame, 32, 32, gen, noise=(0.0, 0.0), framing="whole")
+    crops = random_views(frame, 32, 32, gen, noise=(0.0, 0.0), reflect=False)
+    assert (corners(whole) > 0.2).all()                            # each quarter of every view holds a corner
+    assert (corners(crops) > 0.2).all(1).float().mean() < 0.5
+
+
+def test_an_unknown_framing_is_one_sentence():
+    with pytest.raises(ValueError, match="framing must be one of crops, whole, got 'zoom'"):
+        random_views(torch.rand(1, 3, 20, 30), 2, 16, framing="zoom")
 
 
 def test_views_get_noise_drawn_on_the_frames_device_and_stay_one_batch():

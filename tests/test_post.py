@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from engine.builtin import world
-from engine.builtin.train_post import optimized
+from engine.builtin.train_post import nearest_clean, optimized, painted_captions
 from engine.models import load_guide
 from engine.post import PostUnavailable, UNet, load_post
 from vj.quality import cleanliness
@@ -30,6 +30,31 @@ def _uint8(x: torch.Tensor) -> np.ndarray:
 def test_a_fresh_network_is_the_identity():
     x = _world(1, 2, 40)
     assert torch.allclose(UNet()(x), x.clamp(1e-3, 1 - 1e-3), atol=1e-5)
+
+
+@pytest.mark.parametrize("widths", [(8, 16, 24), (8, 16, 24, 32)])
+def test_the_u_net_takes_any_depth_and_frame_shape(widths):
+    net = UNet(widths)
+    x = torch.rand(1, 3, 45, 77)
+    assert net(x).shape == x.shape and net.depth == len(widths) - 1
+    with pytest.raises(ValueError, match="at least two widths"):
+        UNet((8,))
+
+
+def test_painted_pairs_map_to_the_nearest_clean_picture_the_caption_is_true_of():
+    rng = np.random.default_rng(5)
+    scenes, caps, texts = painted_captions(rng, 6)
+    assert all(" " in t for t in texts) and (caps.obj[:, 0, :2] >= 0).all()   # colour and shape always said
+    alt = world.alternatives(scenes, caps, np.random.default_rng(6), 16)
+    assert world.truth(caps, alt).reshape(6, 6, 16)[np.arange(6), np.arange(6)].all()  # true of its own caption
+    assert (alt.glow == 0).all() and (alt.bg_style == 0).all()                          # drawn flat
+    # A frame that is one of the alternatives (plus noise) maps back to a picture near it.
+    truth = torch.from_numpy(world.render(alt, 48)).float().div(255).permute(0, 3, 1, 2)[::16]
+    frames = (truth + 0.1 * torch.randn(truth.shape, generator=torch.Generator().manual_seed(0))).clamp(0, 1)
+    near = nearest_clean(frames, scenes, caps, np.random.default_rng(6), k=16)
+    assert (near - truth).abs().mean() < 0.02
+    far = nearest_clean(frames.flip(-1), scenes, caps, np.random.default_rng(6), k=16)
+    assert (far - truth).abs().mean() > (near - truth).abs().mean()
 
 
 def test_world_pictures_stay_nearly_unchanged(post):

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.controls import SLOTS
+from engine.augment import FRAMINGS
 from engine.optimizer import STARTS
 from engine.parametrization import COLOURS, KINDS as PARAMETRIZATIONS
 
@@ -63,6 +64,9 @@ class GeneratorSetup:
     level_lr: float = opt(2.0, "pyramid: level k learns level_lr**k times faster than the finest", 0.25, 8)
     start: str = opt("uniform", "first frame after a reset: uniform (per-pixel noise, the paper's) or smooth "
                      "(mid-grey plus coarse noise: nothing for the optimizer to clean up)", choices=STARTS)
+    framing: str = opt("crops", "what each view shows the guide: crops (random crops, the paper's; for CLIP) or whole "
+                       "(the whole frame, zoomed and skewed a little; for guides that read layout, as builtin)",
+                       choices=FRAMINGS)
 
 
 @dataclass

@@ -1,15 +1,21 @@
 """Train the post-process (engine/post.py) on the project's own data:
-    python -m engine.builtin.train_post --pairs 1536 --minutes 10 --out builtin-post
+    python -m engine.builtin.train_post --source painted --pairs 720 --data sq.pt --minutes 0
+    python -m engine.builtin.train_post --data sq.pt,wide.pt --widths 32,64,96,128 --minutes 12 --out builtin-post
 
-Paired, not unpaired as the paper's CycleGAN: our world gives every optimized frame a true clean
+Paired, not unpaired as the paper's CycleGAN: our world gives every optimized frame a clean
 picture for free, and a paired L1 loss trains in minutes on a CPU where a GAN would take hours.
 
-A pair is made the way the live show makes frames: a world picture (engine/builtin/world.py) at the
-network's work size is blended with noise (strength 0.3..0.95: little noise keeps the layout, much
-noise leaves only the colours), then optimized for 8..40 Adam steps against its own full caption
-through `--guide`, in the generator's parametrization (`--parametrization`, `--colour`, ...), with
-views as engine/augment.py makes them: like a frame the generator would publish. The network learns optimized frame -> world picture.
-A share of pairs are world pictures mapped to themselves, so a clean picture stays as it is.
+Two sources of pairs (`--source`):
+- `painted` (the shipped network's): the engine's own Generator paints a caption from its first
+  frame, exactly as the show does (`--frame`, `--scale`, `--parametrization`, `--framing`, ...),
+  and frames 0, 4 and 10 are paired with the clean world picture the caption is true of that lies
+  nearest to each (`nearest_clean`). A painting from text has no true picture; the nearest one
+  keeps the painting's own layout and colours, so the network learns to finish what the optimizer
+  began (a round red mass on the left becomes a clean red disc there), as the authors' CycleGAN
+  turns their frames toward photographs without a paired truth.
+- `noisy`: a world picture blended with noise (strength 0.3..0.95) is optimized for 8..40 steps
+  against its own full caption and paired with that picture (the first builtin-post's pairs).
+A share of pairs are clean pictures mapped to themselves, so a clean picture stays as it is.
 """
 from __future__ import annotations
 
@@ -17,12 +23,16 @@ import argparse
 import logging
 import math
 import time
+from dataclasses import fields, replace
 from pathlib import Path
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
+from ..bus import FrameBus
+from ..controls import make_store
+from ..generator import Generator, GeneratorConfig
 from ..models import load_guide
 from ..parametrization import make_parametrization
 from ..post import WEIGHTS, UNet, save_post
@@ -91,6 +101,88 @@ def make_pairs(guide, count: int, size: int, seed: int, batch: int = 32, **paint
     return torch.cat(xs)[:count], torch.cat(ys)[:count]
 
 
+def painted_captions(rng: np.random.Generator, n: int) -> tuple[world.Scenes, world.Captions, list[str]]:
+    """n one-object scenes and captions as a performer types them: colour and shape always said,
+    the background with p 0.85, size and position each with p 0.5."""
+    scenes = world.sample_scenes(rng, n, n_objects=1, pairs="any")
+    obj = scenes.obj.copy()
+    obj[:, 0, 2] = np.where(rng.random(n) < 0.5, obj[:, 0, 2], -1)
+    obj[:, 0, 3] = np.where(rng.random(n) < 0.5, obj[:, 0, 3], -1)
+    caps = world.Captions(scenes.n_obj.copy(), obj, np.where(rng.random(n) < 0.85, scenes.bg, -1))
+    return scenes, caps, world.caption_texts(caps)
+
+
+def nearest_clean(frames: torch.Tensor, scenes: world.Scenes, caps: world.Captions, rng: np.random.Generator,
+                  k: int = 128, compare: int = 24) -> torch.Tensor:
+    """For each frame (n, 3, H, W) in [0, 1] painted from caption i: the clean world picture (flat
+    style) true of that caption nearest to it (mean squared difference with the long side at
+    `compare` px, among k drawn by world.alternatives), rendered at the frame's size: (n, 3, H, W)
+    in [0, 1]. A frame that is not square is compared with the middle band of the square picture,
+    as a guide sees it letterboxed (augment.py, whole views)."""
+    n, _, h, w = frames.shape
+    alt = world.alternatives(scenes, caps, rng, k)
+
+    def band(pics: torch.Tensor, side: int) -> torch.Tensor:   # the frame's middle band of a square picture
+        rows, cols = round(side * h / max(h, w)), round(side * w / max(h, w))
+        top, left = (side - rows) // 2, (side - cols) // 2
+        return pics[..., top:top + rows, left:left + cols]
+
+    small = band(torch.from_numpy(world.render(alt, compare)).float().div(255).permute(0, 3, 1, 2), compare)
+    small = small.reshape(n, k, *small.shape[1:])
+    seen = F.interpolate(frames, size=small.shape[-2:], mode="bilinear", antialias=True, align_corners=False)
+    best = ((small - seen[:, None]) ** 2).mean((2, 3, 4)).argmin(1).numpy()
+    pick = np.arange(n) * k + best
+    chosen = world.Scenes(*(getattr(alt, f.name)[pick] if getattr(alt, f.name) is not None else None
+                            for f in fields(world.Scenes)))
+    side = max(h, w)
+    out = band(torch.from_numpy(world.render(chosen, side)).float().div(255).permute(0, 3, 1, 2), side)
+    return out[..., :h, :w]
+
+
+def painted_pairs(guide, count: int, size: int, seed: int, config: GeneratorConfig, keep: tuple[int, ...] = (0, 4, 10),
+                  temperature: float = 30.0) -> tuple[torch.Tensor, torch.Tensor]:
+    """`count` pairs (frame painted by the engine's own Generator from a caption, the clean world
+    picture of that caption nearest to it), uint8 (count, 3, S, S) each, S = `size`. Each caption is
+    painted as the show paints (config: size, scale, parametrization, framing, start; first frame
+    from the start, then frames at `temperature`), and its frames `keep` (0: the first) become pairs.
+    Why nearest: a painting from text has no true picture; among the pictures its prompt is true
+    of, the nearest keeps the painting's own layout, so the network learns to finish what the
+    optimizer began (a blob on the left -> a clean shape there) rather than to paint a new picture."""
+    rng = np.random.default_rng([seed, 7])
+    xs, ys = [], []
+    t0 = time.perf_counter()
+    crops = 1 if config.width == config.height else 2   # square crops per frame (see below)
+    n = math.ceil(count / (len(keep) * crops))
+    scenes, caps, texts = painted_captions(rng, n)
+    for i, text in enumerate(texts):
+        store = make_store()
+        for name, value in (("prompt.1", text), ("prompt.select", 1), ("mode", "live"), ("crossfade", 0.0),
+                            ("temperature", temperature)):
+            store.set(name, value)
+        gen = Generator(store, [guide], FrameBus(), replace(config, seed=seed * 100_003 + i))
+        frames: list[np.ndarray] = []
+        while len(frames) <= max(keep):
+            f = gen.step()
+            if f is not None and f.final:
+                frames.append(f.pixels)
+        x = torch.from_numpy(np.stack([frames[j] for j in keep])).permute(0, 3, 1, 2).float() / 255
+        k = size / min(config.width, config.height)    # the post-process's work size: short side `size`
+        x = F.interpolate(x, size=(round(config.height * k), round(config.width * k)), mode="bilinear",
+                          antialias=True, align_corners=False)
+        one = lambda v: world.Scenes(*(None if getattr(v, f.name) is None else getattr(v, f.name)[[i] * len(keep)]  # noqa: E731
+                                       for f in fields(world.Scenes)))
+        sub_caps = world.Captions(caps.n_obj[[i] * len(keep)], caps.obj[[i] * len(keep)], caps.bg[[i] * len(keep)])
+        y = nearest_clean(x, one(scenes), sub_caps, rng)
+        # Square crops at both ends of a wide (or tall) frame: pairs of one shape, with the larger
+        # objects a letterboxed guide paints there.
+        for top, left in {(0, 0), (x.shape[-2] - size, x.shape[-1] - size)}:
+            xs.append((x[..., top:top + size, left:left + size] * 255).round().to(torch.uint8))
+            ys.append((y[..., top:top + size, left:left + size] * 255).round().to(torch.uint8))
+        if i % 20 == 0:
+            log.info("painted %d/%d captions (%.0f s): %s", i + 1, n, time.perf_counter() - t0, text)
+    return torch.cat(xs)[:count], torch.cat(ys)[:count]
+
+
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--guide", default="builtin", help="model the frames are optimized against")
@@ -100,6 +192,13 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--levels", type=int, default=4)
     p.add_argument("--level-lr", type=float, default=2.0)
     p.add_argument("--paint-lr", type=float, default=0.1)
+    p.add_argument("--source", default="noisy", choices=("noisy", "painted"),
+                   help="noisy: frames optimized from noisy world pictures -> those pictures; painted: frames the "
+                   "engine's Generator paints from captions -> the nearest clean picture of the caption")
+    p.add_argument("--frame", default="384x384", help="painted: the frame size painted, WxH (then resized to a short side of --work)")
+    p.add_argument("--scale", type=int, default=4, help="painted: as [generator] scale")
+    p.add_argument("--framing", default="whole", help="painted: as [generator] framing")
+    p.add_argument("--start", default="smooth", help="painted: as [generator] start")
     p.add_argument("--work", type=int, default=96, help="picture size the network trains (and later runs) at")
     p.add_argument("--widths", default="32,64,96")
     p.add_argument("--minutes", type=float, default=10.0, help="training time after the pairs are made")
@@ -126,8 +225,15 @@ def main(argv: list[str] | None = None) -> None:
         loaded = [torch.load(c, weights_only=True) for c in caches]
         x, y = torch.cat([d["x"] for d in loaded]), torch.cat([d["y"] for d in loaded])
     else:
-        x, y = make_pairs(load_guide(a.guide, "cpu", "auto"), a.pairs, a.work, a.seed, parametrization=a.parametrization,
-                          colour=a.colour, levels=a.levels, level_lr=a.level_lr, lr=a.paint_lr)
+        guide = load_guide(a.guide, "cpu", "auto")
+        if a.source == "painted":
+            fw, fh = (int(v) for v in a.frame.split("x"))
+            config = GeneratorConfig(fw, fh, a.seed, a.scale, a.parametrization, a.colour, a.levels, a.level_lr,
+                                     a.start, a.framing)
+            x, y = painted_pairs(guide, a.pairs, a.work, a.seed, config)
+        else:
+            x, y = make_pairs(guide, a.pairs, a.work, a.seed, parametrization=a.parametrization, colour=a.colour,
+                              levels=a.levels, level_lr=a.level_lr, lr=a.paint_lr)
         if a.data:
             torch.save({"x": x, "y": y}, a.data)
             if a.minutes <= 0:

@@ -201,6 +201,33 @@ def sample_scenes(rng: np.random.Generator, n: int, n_objects: int | None = None
                   bg_style.astype(np.float32))
 
 
+def alternatives(scenes: Scenes, caps: Captions, rng: np.random.Generator, k: int) -> Scenes:
+    """k clean pictures each caption is true of, drawn flat (no shading, glow or background
+    pattern), for one-object scenes: (len(caps) * k) scenes, caption i's at rows i*k .. i*k + k-1.
+    What a caption says (colour, shape, size, position, background) is kept from `scenes`; what it
+    leaves unsaid is drawn afresh, and every picture gets its own placement jitter, size and angle.
+    Used to find, among pictures true of a prompt, the one nearest a painting (train_post.py)."""
+    n = len(caps)
+    out = sample_scenes(rng, n * k, n_objects=1, pairs="any")
+    said = np.repeat(caps.obj[:, 0] >= 0, k, 0)                         # (n*k, 4)
+    obj = np.where(said, np.repeat(scenes.obj[:, 0], k, 0), out.obj[:, 0])
+    bg = np.where(np.repeat(caps.bg >= 0, k), np.repeat(scenes.bg, k), out.bg)
+    bg = np.where(bg == obj[:, 0], (bg + 1 + rng.integers(0, len(COLOURS) - 1, len(bg))) % len(COLOURS), bg)
+    bg = np.where(bg == obj[:, 0], (bg + 1) % len(COLOURS), bg)
+    lo = np.where(obj[:, 2] == 0, _RADIUS[0][0], _RADIUS[1][0])
+    hi = np.where(obj[:, 2] == 0, _RADIUS[0][1], _RADIUS[1][1])
+    out.obj[:, 0] = obj
+    out.bg = bg
+    out.radius[:, 0] = rng.uniform(lo, hi)
+    out.xy[:, 0] = _CENTRES[obj[:, 3]] + rng.uniform(-_JITTER, _JITTER, (len(bg), 2))
+    out.angle[:, 0] = np.where(obj[:, 1] == SHAPES.index("stripes"), rng.uniform(0, np.pi, len(bg)),
+                               rng.uniform(-0.35, 0.35, len(bg)))
+    out.rgb[:, 0] = PALETTE[obj[:, 0]]
+    out.bg_rgb = PALETTE[bg].astype(np.float32)
+    return replace(out, shade=np.zeros_like(out.shade), glow=np.zeros_like(out.glow),
+                   bg_style=np.zeros_like(out.bg_style))
+
+
 def restyle(scenes: Scenes, rng: np.random.Generator) -> Scenes:
     """The same scenes drawn in another style, for the judge (bench/quality.py): flat colours, no
     glow, outlines on 60% of objects (not stripes), grain instead of ripples on 40% of backgrounds, no gradient
