@@ -2,7 +2,8 @@
 
     python -m bench.generator --model ViT-B-32 --size 640x360 --iters 10 --views 4 --frames 3 \
         [--precision bf16] [--device cpu] [--reference ../shared/bench/reference_loop.py] \
-        [--parametrization pixels,pyramid,fourier] [--colour rgb,decorrelated]
+        [--parametrization pixels,pyramid,fourier] [--colour rgb,decorrelated] [--post builtin-post]
+        [--colours 3] [--framing crops|whole]
 
 Runs our FrameOptimizer (batched augmentations, one grid_sample for all views) and, in the same
 run, the reference loop (each view augmented separately with torchvision, fp32) as a subprocess,
@@ -30,6 +31,7 @@ import torch  # noqa: E402
 from engine.models import load_guide, pick_device, pick_precision  # noqa: E402
 from engine.optimizer import FrameOptimizer  # noqa: E402
 from engine.post import load_post  # noqa: E402
+from engine.posterize import Posterizer  # noqa: E402
 from engine.temperature import heat  # noqa: E402
 
 DEFAULT_REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "bench" / "reference_loop.py"
@@ -38,9 +40,10 @@ DEFAULT_REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "bench" / "
 def ours(a: argparse.Namespace, guide, parametrization: str = "pixels", colour: str = "rgb") -> dict:
     w, h = (int(v) for v in a.size.split("x"))
     opt = FrameOptimizer([guide], w, h, scale=a.scale, seed=0, parametrization=parametrization, colour=colour,
-                         levels=a.levels, level_lr=a.level_lr)
+                         levels=a.levels, level_lr=a.level_lr, framing=a.framing)
     texts, weights, hot = ["a red apple", "a blue ocean"], [0.7, 0.3], heat(30)
     post = load_post(a.post, guide.device) if a.post else None
+    posterizer = Posterizer() if a.colours >= 2 else None
 
     def frame() -> None:
         opt.start_frame(hot)
@@ -48,6 +51,8 @@ def ours(a: argparse.Namespace, guide, parametrization: str = "pixels", colour: 
             opt.step(texts, weights, hot, 0.17, a.views)
         opt.frame_result()  # the generator's one read per finished frame
         picture = opt.picture() if post is None else post(opt.picture().detach())
+        if posterizer is not None:
+            picture = posterizer(picture.detach(), a.colours)
         opt.upsample(picture).detach().cpu()  # what the generator publishes
         opt.finish_frame()
 
@@ -87,6 +92,9 @@ def main() -> None:
     ap.add_argument("--levels", type=int, default=4, help="pyramid levels")
     ap.add_argument("--level-lr", type=float, default=2.0, help="pyramid: rate ratio between levels")
     ap.add_argument("--post", default="", help="post-process each frame (e.g. builtin-post), counted in the time")
+    ap.add_argument("--colours", type=int, default=0, help="posterize each frame into this many colours, as "
+                    "post.colours, counted in the time (0: off)")
+    ap.add_argument("--framing", default="crops", help="what each view shows: crops or whole")
     a = ap.parse_args()
     # A bare open_clip architecture runs on random weights (speed does not depend on them).
     guide = load_guide(f"{a.model}:random" if a.model in open_clip.list_models() else a.model, a.device, a.precision)
@@ -106,6 +114,7 @@ def main() -> None:
         "frames_per_s": statistics.median(r["frames_per_s"] for r in mine),
         "iters_per_s": statistics.median(r["iters_per_s"] for r in mine),
         "parametrization": variants[0][0], "colour": variants[0][1], "post": a.post or None,
+        "colours": a.colours or None, "framing": a.framing,
     }
     if len(variants) > 1:
         result["variants"] = {k: {"iters_per_s": round(statistics.median(r["iters_per_s"] for r in v), 2),
