@@ -98,8 +98,8 @@ def test_an_independent_model_recognises_what_builtin_painted():
 def test_the_default_setup_paints_pictures_the_judge_recognises():
     """The shipped default, as `vj eval` measures it, at the square size only (half the bench's
     work): the judge ranks the prompt first for 4 of 6 (the old default, raw pixels on the plain
-    guide, got 3 of 6 with mean probability 0.38; the robust pyramid one 4 and 0.57; so does today's,
-    posterized with 150 first iterations: README)."""
+    guide, got 3 of 6 with mean probability 0.38; the robust pyramid one 4 and 0.57; today's,
+    posterized with 150 first iterations, 5 and 0.74: README)."""
     from vj.quality import Plan, evaluate, load_judge
 
     result = evaluate(load_setup("setups/default.toml"), Plan(frames=10, seeds=1, sizes=((360, 360),)), load_judge())
