@@ -68,9 +68,8 @@ class UNet(nn.Module):
             skip = skips[i - 1]
             u = getattr(self, f"up{i}")(torch.cat([F.interpolate(u, size=skip.shape[-2:], mode="bilinear",
                                                                  align_corners=False), skip], 1))
-        u1 = u
         # A correction in logit space: clean pixels stay where they are, saturated ones can move.
-        out = torch.sigmoid(torch.logit(y.clamp(1e-3, 1 - 1e-3)) + self.out(u1))
+        out = torch.sigmoid(torch.logit(y.clamp(1e-3, 1 - 1e-3)) + self.out(u))
         return out[..., :h, :w]
 
 

@@ -23,7 +23,7 @@ import argparse
 import logging
 import math
 import time
-from dataclasses import fields, replace
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -132,10 +132,8 @@ def nearest_clean(frames: torch.Tensor, scenes: world.Scenes, caps: world.Captio
     seen = F.interpolate(frames, size=small.shape[-2:], mode="bilinear", antialias=True, align_corners=False)
     best = ((small - seen[:, None]) ** 2).mean((2, 3, 4)).argmin(1).numpy()
     pick = np.arange(n) * k + best
-    chosen = world.Scenes(*(getattr(alt, f.name)[pick] if getattr(alt, f.name) is not None else None
-                            for f in fields(world.Scenes)))
     side = max(h, w)
-    out = band(torch.from_numpy(world.render(chosen, side)).float().div(255).permute(0, 3, 1, 2), side)
+    out = band(torch.from_numpy(world.render(alt.take(pick), side)).float().div(255).permute(0, 3, 1, 2), side)
     return out[..., :h, :w]
 
 
@@ -169,10 +167,8 @@ def painted_pairs(guide, count: int, size: int, seed: int, config: GeneratorConf
         k = size / min(config.width, config.height)    # the post-process's work size: short side `size`
         x = F.interpolate(x, size=(round(config.height * k), round(config.width * k)), mode="bilinear",
                           antialias=True, align_corners=False)
-        one = lambda v: world.Scenes(*(None if getattr(v, f.name) is None else getattr(v, f.name)[[i] * len(keep)]  # noqa: E731
-                                       for f in fields(world.Scenes)))
-        sub_caps = world.Captions(caps.n_obj[[i] * len(keep)], caps.obj[[i] * len(keep)], caps.bg[[i] * len(keep)])
-        y = nearest_clean(x, one(scenes), sub_caps, rng)
+        same = [i] * len(keep)   # each kept frame is compared with its caption's pictures
+        y = nearest_clean(x, scenes.take(same), caps.take(same), rng)
         # Square crops at both ends of a wide (or tall) frame: pairs of one shape, with the larger
         # objects a letterboxed guide paints there.
         for top, left in {(0, 0), (x.shape[-2] - size, x.shape[-1] - size)}:

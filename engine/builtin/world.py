@@ -17,7 +17,7 @@ nearest (in RGB) to their named palette entry; `PALETTE` is that palette, for mo
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 
 import numpy as np
 
@@ -92,6 +92,10 @@ class Scenes:
     def __len__(self) -> int:
         return len(self.n_obj)
 
+    def take(self, idx) -> Scenes:
+        """The scenes at `idx` (an index array or list, repeats allowed), in that order."""
+        return Scenes(*(None if getattr(self, f.name) is None else getattr(self, f.name)[idx] for f in fields(self)))
+
 
 @dataclass
 class Captions:
@@ -102,6 +106,10 @@ class Captions:
 
     def __len__(self) -> int:
         return len(self.n_obj)
+
+    def take(self, idx) -> Captions:
+        """The captions at `idx` (an index array or list, repeats allowed), in that order."""
+        return Captions(self.n_obj[idx], self.obj[idx], self.bg[idx])
 
 
 def _in_cell(rgb: np.ndarray, idx: np.ndarray) -> np.ndarray:
@@ -213,7 +221,6 @@ def alternatives(scenes: Scenes, caps: Captions, rng: np.random.Generator, k: in
     obj = np.where(said, np.repeat(scenes.obj[:, 0], k, 0), out.obj[:, 0])
     bg = np.where(np.repeat(caps.bg >= 0, k), np.repeat(scenes.bg, k), out.bg)
     bg = np.where(bg == obj[:, 0], (bg + 1 + rng.integers(0, len(COLOURS) - 1, len(bg))) % len(COLOURS), bg)
-    bg = np.where(bg == obj[:, 0], (bg + 1) % len(COLOURS), bg)
     lo = np.where(obj[:, 2] == 0, _RADIUS[0][0], _RADIUS[1][0])
     hi = np.where(obj[:, 2] == 0, _RADIUS[0][1], _RADIUS[1][1])
     out.obj[:, 0] = obj
