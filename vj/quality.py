@@ -59,6 +59,15 @@ POOL = PROMPTS + (
     "a big cyan cross on the left on an orange background",
     "a big orange cross on the right on a cyan background",
 )
+# What each prompt says, to draw it in the world (ceiling): object colour, shape, background, side (None: any).
+PROMPT_SCENES = {
+    PROMPTS[0]: ("red", "circle", "blue", None),
+    PROMPTS[1]: ("yellow", "triangle", "black", None),
+    PROMPTS[2]: ("white", "ring", "purple", None),
+    PROMPTS[3]: ("pink", "stripes", "green", None),
+    PROMPTS[4]: ("blue", "square", "white", "left"),
+    PROMPTS[5]: ("cyan", "cross", "orange", "right"),
+}
 SIZES = ((640, 360), (360, 360))  # two aspect ratios: the show's 16:9 and square
 ANALYSIS = 128                    # short side, pixels, at which cleanliness is measured
 EDGE = 0.05                       # outer share of columns/rows that counts as the edge
@@ -130,6 +139,43 @@ def world_cleanliness(n: int = 64, seed: int = 11) -> dict:
     from engine.builtin import world
 
     return cleanliness(world.batch(seed, n, ANALYSIS)[0])
+
+
+def world_pictures(prompts: tuple = PROMPTS, n: int = 3, size: int = 256, seed: int = 5
+                   ) -> tuple[np.ndarray, np.ndarray, list[int]]:
+    """Clean world pictures (engine/builtin/world.py, the guides' drawing style, which the judge
+    never trained on) of each of `prompts` (keys of PROMPT_SCENES), `n` each with jittered size
+    (radius 0.19..0.24 of the side), place, angle and colour: uint8 squares (k, size, size, 3),
+    the same as 16:9 (k, size*9//16, size, 3: the middle rows, so objects keep their size and
+    side), and each picture's index in POOL. What a perfect painter would paint."""
+    from engine.builtin import world
+
+    rng = np.random.default_rng(seed)
+    scenes = world.sample_scenes(rng, n * len(prompts), n_objects=1, pairs="any")
+    for i in range(len(scenes)):
+        colour, shape, bg, side = PROMPT_SCENES[prompts[i // n]]
+        scenes.obj[i, 0] = (world.COLOURS.index(colour), world.SHAPES.index(shape), 0,
+                            world.POSITIONS.index(side or "center"))
+        scenes.xy[i, 0] = world._CENTRES[scenes.obj[i, 0, 3]] + rng.uniform(-0.03, 0.03, 2)
+        scenes.radius[i, 0] = rng.uniform(0.19, 0.24)
+        scenes.bg[i] = world.COLOURS.index(bg)
+        scenes.rgb[i, 0] = world.PALETTE[scenes.obj[i, 0, 0]]
+        scenes.bg_rgb[i] = world.PALETTE[scenes.bg[i]]
+        scenes.angle[i, 0] = rng.uniform(0, np.pi) if shape == "stripes" else rng.uniform(-0.2, 0.2)
+    square = world.render(scenes, size)
+    top = (size - size * 9 // 16) // 2
+    return square, square[:, top: top + size * 9 // 16], [POOL.index(prompts[i // n]) for i in range(len(scenes))]
+
+
+def ceiling(judge: Guide, prompts: tuple = PROMPTS) -> dict:
+    """The judge's alignment figures for clean world pictures of the prompts (world_pictures),
+    square and 16:9 together: what a perfect painting would score. A judge that cannot tell a
+    drawn red circle from a red square grades paintings of it at chance, whatever the painter."""
+    square, wide, truth = world_pictures(prompts)
+    feats = torch.cat([judge_features(judge, square), judge_features(judge, wide)])
+    a = alignment(judge, feats, truth + truth)
+    return {"first_share": float(np.mean(np.array(a["rank"]) == 1)), "mean_prob": float(np.mean(a["prob"])),
+            "min_prob": float(np.min(a["prob"]))}
 
 
 def edge_liveliness(frames: list[np.ndarray]) -> float:
@@ -223,6 +269,7 @@ def evaluate(setup: Setup, plan: Plan = Plan(), judge: Guide | None = None, prog
         "edges": float(np.nanmean(edges)),
         "ms_per_iteration": per_size_cost,
         "pool": len(pool), "temperature": plan.temperature, "frames": plan.frames,
+        "judge_ceiling": ceiling(judge, tuple(p for p in plan.prompts if p in PROMPT_SCENES)),
     }
     return {"summary": summary, "pictures": pictures, "last_frames": last}
 
