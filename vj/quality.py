@@ -18,6 +18,8 @@ measures what a viewer would:
   edges         mean change of the outer 5% columns and rows between consecutive frames over the
                 run, divided by the change of the centre (1: edges as alive as the centre)
   cost          ms per optimizer iteration at each size
+  judge_ceiling the judge's alignment figures for clean drawn pictures of the same prompts (what a
+                perfect painter would get; a judge that misreads them cannot grade paintings)
 
 The judge (`builtin:judge`, engine/builtin/MODEL_CARD.md) is a ViT trained on the world drawn in
 another style (`world.restyle`), with its own seed; it is never a guide and never chose a guide's
