@@ -26,7 +26,7 @@ from .models import Guide
 from .motion import Camera
 from .optimizer import FrameOptimizer
 from .params import ParamStore, Snapshot
-from .post import PostProcess
+from .post import PostProcess, blend
 from .posterize import Posterizer
 from .schedule import Mix, live_mix, scheduled_mix
 from .temperature import heat
@@ -262,7 +262,7 @@ class Generator:
             clean = picture if self.post is None else self.post(picture)
             if colours >= 2:
                 clean = self.posterizer(clean, colours)
-            return picture + (clean - picture) * min(1.0, strength)
+            return blend(picture, clean, strength)
 
     def _pixels(self, picture: torch.Tensor) -> np.ndarray:
         with torch.no_grad():

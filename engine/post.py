@@ -112,6 +112,11 @@ class _ResnetBlock(nn.Module):
         return x + self.conv_block(x)
 
 
+def blend(raw: torch.Tensor, clean: torch.Tensor, strength: float) -> torch.Tensor:
+    """The live `post` fader: `raw` (strength 0) to `clean` (1 or more), same shapes."""
+    return raw + (clean - raw) * min(1.0, strength)
+
+
 @dataclass
 class PostProcess:
     """A loaded post-process network, ready to clean frames."""
@@ -132,7 +137,7 @@ class PostProcess:
         clean = self.net(small)
         if clean.shape[-2:] != (h, w):
             clean = F.interpolate(clean, size=(h, w), mode="bicubic", align_corners=False).clamp(0, 1)
-        return frame + (clean - frame) * min(1.0, strength)
+        return blend(frame, clean, strength)
 
 
 def load_post(spec: str, device: torch.device | str = "cpu") -> PostProcess:

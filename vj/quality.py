@@ -21,9 +21,9 @@ measures what a viewer would:
   judge_ceiling the judge's alignment figures for clean drawn pictures of the same prompts (what a
                 perfect painter would get; a judge that misreads them cannot grade paintings)
 
-The judge (`builtin:judge`, engine/builtin/MODEL_CARD.md) is a ViT trained on the world drawn in
-another style (`world.restyle`), with its own seed; it is never a guide and never chose a guide's
-checkpoint. It sees the whole frame, letterboxed to a square by repeating the edge pixels.
+The judge (`builtin:judge`, engine/builtin/MODEL_CARD.md) is a small CLIP (a ModifiedResNet image
+tower) trained on the world drawn in another style (`world.restyle`), with its own seed; it is
+never a guide and never chose a guide's checkpoint. It sees the whole frame, letterboxed to a square by repeating the edge pixels.
 """
 from __future__ import annotations
 
@@ -169,10 +169,13 @@ def world_pictures(prompts: tuple = PROMPTS, n: int = 3, size: int = 256, seed: 
     return square, square[:, top: top + size * 9 // 16], [POOL.index(prompts[i // n]) for i in range(len(scenes))]
 
 
-def ceiling(judge: Guide, prompts: tuple = PROMPTS) -> dict:
+def ceiling(judge: Guide, prompts: tuple = PROMPTS) -> dict | None:
     """The judge's alignment figures for clean world pictures of the prompts (world_pictures),
     square and 16:9 together: what a perfect painting would score. A judge that cannot tell a
-    drawn red circle from a red square grades paintings of it at chance, whatever the painter."""
+    drawn red circle from a red square grades paintings of it at chance, whatever the painter.
+    None when no prompt is one of PROMPT_SCENES (a plan of the user's own prompts)."""
+    if not prompts:
+        return None
     square, wide, truth = world_pictures(prompts)
     feats = torch.cat([judge_features(judge, square), judge_features(judge, wide)])
     a = alignment(judge, feats, truth + truth)
