@@ -40,12 +40,13 @@ class GeneratorConfig:
     height: int = 360
     seed: int = 0
     scale: int = 1  # optimize at 1/scale resolution and upsample (see optimizer.py)
-    parametrization: str = "pixels"  # pixels, pyramid or fourier (see parametrization.py)
+    parametrization: str = "pixels"  # pixels, pyramid, fourier or shapes (see parametrization.py)
     colour: str = "rgb"              # rgb (clamped) or decorrelated (lucid's colour matrix and a sigmoid)
     levels: int = 4                  # pyramid levels
     level_lr: float = 2.0            # pyramid: level k learns level_lr ** k times faster than the finest
     start: str = "uniform"           # first frame: uniform noise (the paper's) or smooth (see optimizer.py)
     framing: str = "crops"           # views: crops (the paper's) or the whole frame (see augment.py)
+    shapes: int = 8                  # shapes: how many
 
 
 class Rate:
@@ -85,7 +86,7 @@ class Generator:
         self.posterizer = Posterizer()        # post.colours: flat colours that persist frame to frame
         self.opt = FrameOptimizer(guides, config.width, config.height, config.scale, config.seed,
                                   config.parametrization, config.colour, config.levels, config.level_lr, config.start,
-                                  config.framing)
+                                  config.framing, config.shapes)
         self.seed = config.seed
         self.frame_index = 0       # finished frames since the last reset (drives the scheduled deck)
         self.iterations = 0        # all iterations ever run

@@ -4,11 +4,12 @@
         + w_neg cos(E(views(frame)), E(negative))          (optional negative prompt)
         + w_c |picture - previous picture|_1               (Eq. 2-3: stability, every 4th iteration)
 
-The picture comes from a parametrization (parametrization.py: pixels, a Laplacian pyramid or a
-Fourier spectrum, with an rgb or decorrelated colour head). The first frame starts from uniform
-noise (or, with `start = "smooth"`, mid-grey plus coarse noise); each next frame from the previous picture plus gaussian noise (temperature.py says how
-much), drawn at a coarser grid so it moves content rather than adding grain, loaded into the
-parametrization. Adam's state is reset every frame, as in the authors' code.
+The picture comes from a parametrization (parametrization.py: pixels, a Laplacian pyramid, a
+Fourier spectrum or shapes, with an rgb or decorrelated colour head). The first frame starts from
+uniform noise (or, with `start = "smooth"`, mid-grey plus coarse noise; shapes scatter
+themselves); each next frame from the previous picture plus gaussian noise (temperature.py says
+how much), drawn at a coarser grid so it moves content rather than adding grain, loaded into the
+parametrization (shapes jitter instead). Adam's state is reset every frame, as in the authors' code.
 
 `scale` > 1 optimizes a grid `scale` times smaller and upsamples it bilinearly: smoother pictures
 and far fewer unknowns, which helps small models most. `scale` = 1 is the paper's raw pixels.
@@ -59,7 +60,7 @@ class FrameResult:
 class FrameOptimizer:
     def __init__(self, guides: Sequence[Guide], width: int, height: int, scale: int = 1, seed: int = 0,
                  parametrization: str = "pixels", colour: str = "rgb", levels: int = 4,
-                 level_lr: float = 2.0, start: str = "uniform", framing: str = "crops") -> None:
+                 level_lr: float = 2.0, start: str = "uniform", framing: str = "crops", shapes: int = 8) -> None:
         if not guides:
             raise ValueError("at least one guide model is needed")
         self.guides = list(guides)
@@ -73,7 +74,8 @@ class FrameOptimizer:
         if framing not in FRAMINGS:
             raise ValueError(f"framing must be one of {', '.join(FRAMINGS)}, got {framing!r}.")
         self.framing = framing   # what each view shows the guide (augment.py)
-        self.param = make_parametrization(parametrization, self.grid, colour, self.device, levels, level_lr)
+        self.param = make_parametrization(parametrization, self.grid, colour, self.device, levels, level_lr,
+                                          shapes)
         self.adam = Adam(self.param.groups)
         self.prev: torch.Tensor | None = None   # last finished picture, (1, 3, *grid) in [0, 1]
         self.start: torch.Tensor | None = None  # the picture the current frame started from
@@ -90,23 +92,32 @@ class FrameOptimizer:
         self.prev = None
 
     def start_frame(self, heat: Heat) -> None:
+        """Begin a frame: the first from `_first()`, the next from the previous picture moved by
+        temperature's noise (the parametrization decides how: pixels get noise, shapes jitter)."""
         if self.prev is None:
-            start = self._first()
+            self.param.first(self._first(), self.rng)
         else:
-            start = (self.prev + self._noise() * heat.noise).clamp(0, 1)
-        self._begin(start)
+            self.param.warm_start(self.prev, self._noise(), heat.noise, self.rng)
+        self._begin()
 
     def restore(self) -> None:
         """Throw away the current frame (after a NaN or an error) and restart it from the last good one."""
-        self._begin(self.prev if self.prev is not None else self._first())
+        self.param.rewind()
+        if self.prev is not None:
+            self.param.load(self.prev)
+        else:
+            self.param.first(self._first(), self.rng)
+        self._begin()
 
     def restart_from(self, start: torch.Tensor) -> None:
         """Begin the current frame again from `start` (1, 3, *grid) in [0, 1] (an input blended in)."""
-        self._begin(start.clamp(0, 1))
+        self.param.load(start.clamp(0, 1))
+        self._begin()
 
-    def _begin(self, start: torch.Tensor) -> None:
-        self.start = start
-        self.param.load(start)
+    def _begin(self) -> None:
+        """The parametrization holds the frame's start: remember its picture, reset Adam."""
+        with torch.no_grad():
+            self.start = self.param.image().detach().clone()   # pixels: image() is the leaf itself
         self.adam.reset()
         self.iteration = 0
         self._texts.clear()

@@ -1,9 +1,10 @@
-"""How the optimized tensors make the picture: pixels, a Laplacian pyramid, or a Fourier spectrum.
+"""How the optimized tensors make the picture: pixels, a Laplacian pyramid, a Fourier spectrum, or shapes.
 
 Every parametrization turns its tensors into a picture (1, 3, h, w) in [0, 1] at the optimizer's
 grid (frame size / scale), and back: `load(picture)` sets the tensors so that `image()` gives that
-picture. Warm starts go through `load`: the next frame starts from the previous frame's picture
-plus noise, in picture space, so temperature means the same whatever the parametrization.
+picture. Warm starts (`warm_start`) go through `load` for the first three: the next frame starts
+from the previous frame's picture plus noise, in picture space, so temperature means the same
+whatever the parametrization. `shapes` moves its shapes instead (see `Shapes`).
 
 - `pixels`: the grid itself (the paper's raw pixels).
 - `pyramid`: the sum of `levels` grids at 1, 1/2, 1/4, ... of the grid, each upsampled
@@ -12,6 +13,11 @@ plus noise, in picture space, so temperature means the same whatever the paramet
 - `fourier`: a real-FFT spectrum scaled by 1/frequency (decay power 1), as lucid's `fft_image`
   (Mordvintsev et al. 2018, "Differentiable Image Parameterizations", Distill): every frequency
   moves at a rate matched to natural pictures' 1/f spectrum, instead of fine grain first.
+- `shapes`: a background colour and a few soft-edged flat shapes (each a blend of a disc, a box and
+  a triangle, stretched, turned and coloured), painted over one another: a picture made only of
+  regions and edges, as CLIPDraw paints with strokes (Frans et al. 2021) and Fogleman's
+  `primitive` with geometric shapes. The guide can only move whole shapes, so it cannot be
+  pleased by speckle, and what it knows of clean pictures decides what gets painted.
 
 Colour heads: `rgb` is the picture as it is, kept in [0, 1] by clamping after every step (see
 `constrain`); `decorrelated` mixes three decorrelated channels through lucid's colour matrix
@@ -28,7 +34,7 @@ import math
 import torch
 import torch.nn.functional as F
 
-KINDS = ("pixels", "pyramid", "fourier")
+KINDS = ("pixels", "pyramid", "fourier", "shapes")
 COLOURS = ("rgb", "decorrelated")
 
 # lucid's colour_correlation_svd_sqrt (Olah et al. 2017): the square root of natural pictures'
@@ -94,6 +100,22 @@ class Parametrization:
         else:
             logit = torch.logit(picture.clamp(EDGE, 1 - EDGE))
             self.set_raw(torch.einsum("ij,bjhw->bihw", self._unmix, logit))
+
+    @torch.no_grad()
+    def first(self, picture: torch.Tensor, rng: torch.Generator) -> None:
+        """Begin the first frame after a reset from `picture` (1, 3, h, w) in [0, 1] (the optimizer's
+        start: noise or mid-grey). `rng` lives on the device (shapes scatter themselves with it)."""
+        self.load(picture)
+
+    @torch.no_grad()
+    def warm_start(self, picture: torch.Tensor, noise: torch.Tensor, amount: float, rng: torch.Generator) -> None:
+        """Begin the next frame from the previous frame's `picture` (1, 3, h, w) in [0, 1] moved by
+        `amount` (temperature's noise std, picture units) of the unit-std `noise` (same shape)."""
+        self.load((picture + noise * amount).clamp(0, 1))
+
+    def rewind(self) -> None:
+        """Forget what the current frame's iterations did to state that `load` keeps (shapes); the
+        optimizer calls this before restarting a frame after a NaN. Nothing to do for grids."""
 
     @torch.no_grad()
     def constrain(self) -> None:
@@ -191,15 +213,157 @@ class Fourier(Parametrization):
         self.spectrum.copy_(torch.view_as_real(spectrum))
 
 
+class Shapes(Parametrization):
+    """A background colour and `count` opaque flat shapes painted over it in order, plus a
+    residual picture that `load` fills (so `load` stays exact) and every warm start halves.
+
+    Shape i: centre (x in frame widths, y in frame heights), radii (log, frame widths), angle
+    (radians), kind logits (a softmax blend of the signed distances of a disc, a box and an
+    upright triangle) and colour logits (3, through the colour head: sigmoid, or lucid's matrix
+    and a sigmoid). Edges are soft (a sigmoid of the signed distance over `softness()` frame
+    widths), so every parameter gets a gradient; they start wide after a scatter and sharpen while
+    the first frame forms. Each kind of tensor has its own lr multiplier (RATES: a step of lr 0.17
+    moves a centre by about 1% of the frame width, a colour logit by 0.1).
+
+    Warm starts move the shapes, not the pixels: centres, sizes, angles, kinds and colours get
+    gaussian jitter scaled by temperature's noise std (JITTER), and the residual (what `load` put
+    there: an input blended in, a cleaned frame fed back, the camera's motion) keeps RESIDUAL_KEEP
+    of itself, so the picture returns to shapes within a few frames. The optimizer never moves
+    the residual: no pixel of the picture is free, so no speckle can please the guide.
+    """
+
+    KIND_NAMES = ("disc", "box", "triangle")
+    _TRIANGLE = ((0.0, 1.0), (-0.866, -0.5), (0.866, -0.5))   # edge normals (u, v) of the triangle
+    SOFTNESS = 0.0025      # edge width, frame widths (a 0.4 cell at scale 4; upsampling softens edges to a cell)
+    SOFTNESS_FIRST = 0.035  # ... after a scatter, easing to SOFTNESS over about ANNEAL steps: soft
+    ANNEAL = 40             # edges give every shape a gradient from far away while the picture forms
+    RESIDUAL_KEEP = 0.5    # share of the residual each warm start keeps
+    # lr multipliers per tensor (the lr fader's 0.17 default times these: the step per iteration).
+    RATES = {"centre": 0.06, "radius": 0.18, "angle": 0.18, "kind": 0.3, "colour": 0.6, "background": 1.2}
+    # Warm-start jitter per unit of temperature's noise std (0.1 at T=30, 1 at T=100).
+    JITTER = {"centre": 0.3, "radius": 0.5, "angle": 1.0, "kind": 2.0, "colour": 2.0, "background": 2.0}
+
+    def __init__(self, grid: tuple[int, int], colour: str = "rgb", device: str | torch.device = "cpu",
+                 count: int = 8) -> None:
+        super().__init__(grid, colour, device)
+        if count < 1:
+            raise ValueError(f"shapes must be at least 1, got {count!r}.")
+        self.count = count
+        k = count
+        self.tensors = {"centre": self._leaf((k, 2)), "radius": self._leaf((k, 2)), "angle": self._leaf((k,)),
+                        "kind": self._leaf((k, 3)), "colour": self._leaf((k, 3)), "background": self._leaf((3,))}
+        self.groups = [(t, self.RATES[name]) for name, t in self.tensors.items()]
+        self.residual = torch.zeros(1, 3, *grid, device=self.device)
+        self._saved = {name: t.detach().clone() for name, t in self.tensors.items()}
+        h, w = grid
+        self._x = ((torch.arange(w, device=self.device) + 0.5) / w).view(1, 1, w)      # frame widths
+        self._y = ((torch.arange(h, device=self.device) + 0.5) / w).view(1, h, 1)      # frame widths too
+        self._aspect = h / w
+        self.steps = 10**6   # optimizer steps since the last scatter (a Python int: no device read)
+
+    def _colours(self, logits: torch.Tensor) -> torch.Tensor:
+        """Colour logits (..., 3) -> colours in (0, 1) through the colour head."""
+        if self.colour == "decorrelated":
+            logits = logits @ self._mix.T
+        return torch.sigmoid(logits)
+
+    def shapes(self) -> torch.Tensor:
+        """The background and the shapes, without the residual: (1, 3, h, w) in (0, 1)."""
+        t = self.tensors
+        h, w = self.grid
+        out = self._colours(t["background"]).view(3, 1, 1).expand(3, h, w)
+        r = torch.exp(t["radius"])                                                      # (k, 2)
+        dx = self._x - t["centre"][:, 0, None, None]
+        dy = self._y - t["centre"][:, 1, None, None] * self._aspect
+        ca, sa = torch.cos(t["angle"])[:, None, None], torch.sin(t["angle"])[:, None, None]
+        rx, ry = r[:, 0, None, None], r[:, 1, None, None]
+        u = (ca * dx + sa * dy) / rx                                                    # unit-radius coordinates
+        v = (-sa * dx + ca * dy) / ry
+        # Signed distances in frame widths, so edges are equally sharp however a shape is stretched:
+        # each implicit function divided by its gradient's length in frame units (first order).
+        disc = (u * u + v * v - 1) / (2 * torch.sqrt((u / rx) ** 2 + (v / ry) ** 2 + 1e-8))
+        box = torch.maximum((u.abs() - 0.85) * rx, (v.abs() - 0.85) * ry)              # about the disc's area
+        triangle = None
+        for a, b in self._TRIANGLE:   # upright: edge normals at 90, 210 and 330 degrees
+            edge = (a * u + b * v - 0.72) / torch.sqrt((a / rx) ** 2 + (b / ry) ** 2)
+            triangle = edge if triangle is None else torch.maximum(triangle, edge)
+        blend = torch.softmax(t["kind"], 1)[:, :, None, None]
+        distance = blend[:, 0] * disc + blend[:, 1] * box + blend[:, 2] * triangle
+        alpha = torch.sigmoid(-distance / self.softness())    # opaque: see-through shapes muddy the colours
+        colours = self._colours(t["colour"])
+        for i in range(self.count):   # painted in order: the last shape is on top
+            out = torch.lerp(out, colours[i].view(3, 1, 1), alpha[i:i + 1])
+        return out[None]
+
+    def image(self) -> torch.Tensor:
+        return (self.shapes() + self.residual).clamp(0, 1)
+
+    @torch.no_grad()
+    def load(self, picture: torch.Tensor) -> None:
+        """Keep the shapes; the residual takes the difference, so `image()` gives `picture` back."""
+        self.residual = picture.to(self.device, torch.float32) - self.shapes()
+        self._save()
+
+    @torch.no_grad()
+    def first(self, picture: torch.Tensor, rng: torch.Generator) -> None:
+        """Scatter new shapes (centres anywhere, radii 5..20% of the width, random colours, upright
+        blends of disc, box and triangle in equal parts) on a random background; no residual.
+        `picture` is not used: a picture cannot be turned into shapes."""
+        k, dev = self.count, self.device
+        rand = lambda *s: torch.rand(*s, generator=rng, device=dev)    # noqa: E731
+        randn = lambda *s: torch.randn(*s, generator=rng, device=dev)  # noqa: E731
+        t = self.tensors
+        t["centre"].copy_(rand(k, 2))
+        t["radius"].copy_(torch.log(0.05 + 0.15 * rand(k, 1)).expand(k, 2))
+        t["angle"].zero_()
+        t["kind"].zero_()
+        t["colour"].copy_(randn(k, 3))
+        t["background"].copy_(0.5 * randn(3))
+        self.residual = torch.zeros_like(self.residual)
+        self.steps = 0
+        self._save()
+
+    @torch.no_grad()
+    def warm_start(self, picture: torch.Tensor, noise: torch.Tensor, amount: float, rng: torch.Generator) -> None:
+        """The shapes jitter by `amount` (see JITTER); `picture` (what the last frame became, moved
+        by the camera or cleaned) minus the shapes, halved, is the residual. `noise` is unused:
+        pixel noise would only land in the residual."""
+        self.residual = (picture.to(self.device, torch.float32) - self.shapes()) * self.RESIDUAL_KEEP
+        for name, t in self.tensors.items():
+            t.add_(torch.randn(t.shape, generator=rng, device=self.device) * (amount * self.JITTER[name]))
+        self._save()
+
+    @torch.no_grad()
+    def rewind(self) -> None:
+        for name, t in self.tensors.items():
+            t.copy_(self._saved[name])
+
+    def softness(self) -> float:
+        """Edge width now, frame widths: SOFTNESS_FIRST right after a scatter, easing to SOFTNESS."""
+        return self.SOFTNESS + (self.SOFTNESS_FIRST - self.SOFTNESS) * math.exp(-self.steps / self.ANNEAL)
+
+    @torch.no_grad()
+    def constrain(self) -> None:
+        """Colours are sigmoids and the picture is clamped in `image()`; counts steps (softness)."""
+        self.steps += 1
+
+    def _save(self) -> None:
+        for name, t in self.tensors.items():
+            self._saved[name].copy_(t)
+
+
 def make_parametrization(kind: str, grid: tuple[int, int], colour: str = "rgb",
                          device: str | torch.device = "cpu", levels: int = 4,
-                         level_lr: float = 2.0) -> Parametrization:
-    """A parametrization by name: 'pixels', 'pyramid' (levels, level_lr) or 'fourier'; colour
-    'rgb' or 'decorrelated'. Raises ValueError with one sentence for an unknown name."""
+                         level_lr: float = 2.0, shapes: int = 8) -> Parametrization:
+    """A parametrization by name: 'pixels', 'pyramid' (levels, level_lr), 'fourier' or 'shapes'
+    (`shapes` of them); colour 'rgb' or 'decorrelated'. Raises ValueError with one sentence for an
+    unknown name."""
     if kind == "pixels":
         return Pixels(grid, colour, device)
     if kind == "pyramid":
         return Pyramid(grid, colour, device, levels, level_lr)
     if kind == "fourier":
         return Fourier(grid, colour, device)
+    if kind == "shapes":
+        return Shapes(grid, colour, device, shapes)
     raise ValueError(f"parametrization must be one of {', '.join(KINDS)}, got {kind!r}.")

@@ -56,12 +56,14 @@ class GeneratorSetup:
     scale: int = opt(1, "optimize at 1/scale resolution and upsample; 1 is the paper's raw pixels", 1, 16)
     threads: int = opt(0, "CPU threads for the optimizer (0: torch's default)", 0, 256)
     parametrization: str = opt("pixels", "what the optimizer moves: pixels (the grid itself), pyramid (a Laplacian "
-                               "pyramid, coarse levels faster) or fourier (a 1/f-scaled spectrum)",
+                               "pyramid, coarse levels faster), fourier (a 1/f-scaled spectrum) or shapes (flat "
+                               "soft-edged shapes on a background)",
                                choices=PARAMETRIZATIONS)
     colour: str = opt("rgb", "colour head: rgb (clamped to 0..1) or decorrelated (lucid's colour matrix and a sigmoid)",
                       choices=COLOURS)
     levels: int = opt(4, "pyramid levels: 1, 1/2, 1/4, ... of the grid", 1, 8)
     level_lr: float = opt(2.0, "pyramid: level k learns level_lr**k times faster than the finest", 0.25, 8)
+    shapes: int = opt(8, "shapes: how many shapes paint the picture", 1, 64)
     start: str = opt("uniform", "first frame after a reset: uniform (per-pixel noise, the paper's) or smooth "
                      "(mid-grey plus coarse noise: nothing for the optimizer to clean up)", choices=STARTS)
     framing: str = opt("crops", "what each view shows the guide: crops (random crops, the paper's; for CLIP) or whole "

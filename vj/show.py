@@ -76,7 +76,8 @@ def build_show(setup: Setup, store: ParamStore | None = None) -> Show:
     post = load_post_process(setup, guides[0].device, warnings)
     input_bus = InputBus()
     generator = Generator(store, guides, bus, GeneratorConfig(g.width, g.height, g.seed, g.scale, g.parametrization,
-                                                              g.colour, g.levels, g.level_lr, g.start, g.framing),
+                                                              g.colour, g.levels, g.level_lr, g.start, g.framing,
+                                                              g.shapes),
                           post, setup.post.feedback, Inputs(input_bus, prompt_bus(setup, input_bus, warnings)))
     return Show(setup, store, bus, generator, guides, warnings, input_bus)
 
