@@ -9,7 +9,10 @@ Fourier spectrum or shapes, with an rgb or decorrelated colour head). The first 
 uniform noise (or, with `start = "smooth"`, mid-grey plus coarse noise; shapes scatter
 themselves); each next frame from the previous picture plus gaussian noise (temperature.py says
 how much), drawn at a coarser grid so it moves content rather than adding grain, loaded into the
-parametrization (shapes jitter instead). Adam's state is reset every frame, as in the authors' code.
+parametrization (shapes jitter instead). With `start = "shapes"` the first frame is composed
+from flat shapes (parametrization.Shapes) and the parametrization carries that picture on: the
+shapes place whole objects where no pixel can please the guide with speckle, the pyramid or the
+pixels then give them a surface, and a composition, once there, is where the optimization stays. Adam's state is reset every frame, as in the authors' code.
 
 `scale` > 1 optimizes a grid `scale` times smaller and upsamples it bilinearly: smoother pictures
 and far fewer unknowns, which helps small models most. `scale` = 1 is the paper's raw pixels.
@@ -33,12 +36,12 @@ from .adam import Adam
 from .augment import FRAMINGS, random_views
 from .inputs import PROMPT_VIEWS, ImagePrompt
 from .models import Guide
-from .parametrization import make_parametrization
+from .parametrization import Shapes, make_parametrization
 from .temperature import Heat
 
 STABILITY_EVERY = 4  # the authors apply the L1 term on every 4th iteration only
 NOISE_CELL = 4       # grid cells per noise sample along each side (see _noise)
-STARTS = ("uniform", "smooth")  # the first frame's picture (see _first)
+STARTS = ("uniform", "smooth", "shapes")  # the first frame's picture (see _first, and `shapes` in the module doc)
 
 
 @dataclass
@@ -74,9 +77,13 @@ class FrameOptimizer:
         if framing not in FRAMINGS:
             raise ValueError(f"framing must be one of {', '.join(FRAMINGS)}, got {framing!r}.")
         self.framing = framing   # what each view shows the guide (augment.py)
-        self.param = make_parametrization(parametrization, self.grid, colour, self.device, levels, level_lr,
-                                          shapes)
-        self.adam = Adam(self.param.groups)
+        self.painter = make_parametrization(parametrization, self.grid, colour, self.device, levels, level_lr,
+                                            shapes)   # what every frame but a first one paints with
+        # start = "shapes": the first frame after a reset is composed from flat shapes, then the painter
+        # carries it on (both made now, so switching allocates nothing mid-show).
+        self.sketch = Shapes(self.grid, colour, self.device, shapes) if start == "shapes" else None
+        self._adams = {id(p): Adam(p.groups) for p in (self.painter, self.sketch) if p is not None}
+        self.param, self.adam = self.painter, self._adams[id(self.painter)]
         self.prev: torch.Tensor | None = None   # last finished picture, (1, 3, *grid) in [0, 1]
         self.start: torch.Tensor | None = None  # the picture the current frame started from
         self.iteration = 0
@@ -95,17 +102,25 @@ class FrameOptimizer:
         """Begin a frame: the first from `_first()`, the next from the previous picture moved by
         temperature's noise (the parametrization decides how: pixels get noise, shapes jitter)."""
         if self.prev is None:
+            self._use(self.sketch or self.painter)
             self.param.first(self._first(), self.rng)
         else:
+            self._use(self.painter)
             self.param.warm_start(self.prev, self._noise(), heat.noise, self.rng)
         self._begin()
+
+    def _use(self, param) -> None:
+        """Make `param` (the painter or the sketch) the one the iterations move."""
+        self.param, self.adam = param, self._adams[id(param)]
 
     def restore(self) -> None:
         """Throw away the current frame (after a NaN or an error) and restart it from the last good one."""
         self.param.rewind()
         if self.prev is not None:
+            self._use(self.painter)
             self.param.load(self.prev)
         else:
+            self._use(self.sketch or self.painter)
             self.param.first(self._first(), self.rng)
         self._begin()
 
@@ -128,7 +143,8 @@ class FrameOptimizer:
         """The first frame's picture. `uniform`: per-pixel uniform noise, as the paper. `smooth`:
         mid-grey plus the coarse noise of warm starts (std 0.15): a guide's gradient paints on it,
         while per-pixel noise that no gradient cares about stays as grain (slow fine levels of a
-        pyramid never clean it)."""
+        pyramid never clean it). `shapes`: uniform noise too, which the sketch does not use (it
+        scatters its shapes)."""
         if self.first == "smooth":
             return (0.5 + 0.15 * self._noise()).clamp(0, 1)
         return torch.rand(1, 3, *self.grid, generator=self.rng, device=self.device)

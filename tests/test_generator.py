@@ -177,5 +177,5 @@ def test_a_smooth_start_is_mid_grey_with_coarse_noise_and_no_grain():
     grain = lambda x: float((x[..., 1:] - x[..., :-1]).abs().mean())  # noqa: E731  neighbour differences
     assert abs(float(smooth.opt.start.mean()) - 0.5) < 0.05
     assert grain(smooth.opt.start) < 0.2 * grain(gen.opt.start)
-    with pytest.raises(ValueError, match="start must be one of uniform, smooth"):
+    with pytest.raises(ValueError, match="start must be one of uniform, smooth, shapes"):
         Generator(store, [load_guide(TINY_MODEL)], FrameBus(), GeneratorConfig(64, 48, 3, 1, start="grey"))

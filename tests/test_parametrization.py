@@ -98,10 +98,11 @@ def test_a_warm_start_continues_from_the_previous_frame(kind, colour):
     assert (opt.start - end).abs().mean().item() < 0.02
 
 
-@pytest.mark.parametrize("kind", ["pyramid", "shapes"])
-def test_an_iteration_never_reads_from_the_device(monkeypatch, kind):
-    """No item/tolist/float/bool/cpu/numpy on a tensor in start_frame or step: the device runs ahead."""
-    opt = tiny_optimizer(kind, "decorrelated")
+@pytest.mark.parametrize("kind,start", [("pyramid", "smooth"), ("shapes", "uniform"), ("pyramid", "shapes")])
+def test_an_iteration_never_reads_from_the_device(monkeypatch, kind, start):
+    """No item/tolist/float/bool/cpu/numpy on a tensor in start_frame or step: the device runs ahead
+    (the shapes start's switch from sketch to painter included)."""
+    opt = tiny_optimizer(kind, "decorrelated", start=start)
     hot = heat(30.0)
     calls = []
     for name in ("item", "tolist", "__float__", "__bool__", "cpu", "numpy"):
@@ -318,3 +319,26 @@ def test_warm_starts_jitter_the_shapes_by_temperature_and_fade_what_was_loaded()
     assert p.residual.abs().mean().item() < residual * 0.5 ** 3 * 1.5   # kept RESIDUAL_KEEP each start
     assert moved[0.01] < moved[0.1] < moved[1.0]
     assert moved[1.0] == pytest.approx(Shapes.JITTER["centre"], rel=0.5)
+
+
+def test_a_shapes_start_composes_the_first_frame_from_shapes_and_the_painter_carries_it_on():
+    opt = tiny_optimizer("pyramid", start="shapes")
+    cold = heat(0.0)
+    opt.start_frame(cold)
+    assert opt.param is opt.sketch and opt.sketch.residual.abs().max().item() == 0   # shapes, no pixels
+    for _ in range(3):
+        opt.step(["a red circle"], [1.0], cold, 0.17, 2)
+    opt.finish_frame()
+    sketched = opt.prev.clone()
+    opt.start_frame(cold)
+    assert opt.param is opt.painter
+    with torch.no_grad():
+        assert (opt.picture() - sketched).abs().mean().item() < 0.02   # the pyramid starts from the sketch
+    shapes_before = opt.sketch.tensors["centre"].detach().clone()
+    opt.step(["a red circle"], [1.0], cold, 0.17, 2)
+    with torch.no_grad():
+        assert (opt.picture() - opt.start).abs().max().item() > 0      # the painter moves now ...
+    assert torch.equal(opt.sketch.tensors["centre"], shapes_before)   # ... and the sketch rests
+    opt.reset()
+    opt.start_frame(cold)
+    assert opt.param is opt.sketch                                     # every reset sketches anew

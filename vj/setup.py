@@ -64,8 +64,9 @@ class GeneratorSetup:
     levels: int = opt(4, "pyramid levels: 1, 1/2, 1/4, ... of the grid", 1, 8)
     level_lr: float = opt(2.0, "pyramid: level k learns level_lr**k times faster than the finest", 0.25, 8)
     shapes: int = opt(8, "shapes: how many shapes paint the picture", 1, 64)
-    start: str = opt("uniform", "first frame after a reset: uniform (per-pixel noise, the paper's) or smooth "
-                     "(mid-grey plus coarse noise: nothing for the optimizer to clean up)", choices=STARTS)
+    start: str = opt("uniform", "first frame after a reset: uniform (per-pixel noise, the paper's), smooth "
+                     "(mid-grey plus coarse noise: nothing for the optimizer to clean up) or shapes (composed "
+                     "from flat shapes, which the parametrization then carries on)", choices=STARTS)
     framing: str = opt("crops", "what each view shows the guide: crops (random crops, the paper's; for CLIP) or whole "
                        "(the whole frame, zoomed and skewed a little; for guides that read layout, as builtin)",
                        choices=FRAMINGS)
