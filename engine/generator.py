@@ -166,7 +166,9 @@ class Generator:
             self._in_frame = True
         texts = [snap[f"prompt.{slot}"] for slot, _ in mix]
         weights = [w for _, w in mix]
-        lr = snap["lr"] if self._first else snap["lr"] * h.step
+        # Full lr paints from noise; a first frame's painter after the sketch (optimizer.py) only
+        # carries a composition on, as a warm frame does, and full lr would wipe it out.
+        lr = snap["lr"] if self._first and (self.opt.sketch is None or self.opt.sketching) else snap["lr"] * h.step
         self.opt.step(texts, weights, h, lr, snap["views"], snap["negative"].strip(), snap["negative.weight"], images)
         now = time.perf_counter()
         self.iterations += 1
@@ -260,7 +262,9 @@ class Generator:
             picture = self.opt.picture()
             if strength <= 0 or (self.post is None and colours < 2):
                 return picture
-            clean = picture if self.post is None else self.post(picture)
+            # A sketch (start = "shapes") is clean already; the network, trained on the painter's
+            # frames, would only darken it.
+            clean = picture if self.post is None or self.opt.sketching else self.post(picture)
             if colours >= 2:
                 clean = self.posterizer(clean, colours)
             return blend(picture, clean, strength)

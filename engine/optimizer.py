@@ -10,7 +10,8 @@ uniform noise (or, with `start = "smooth"`, mid-grey plus coarse noise; shapes s
 themselves); each next frame from the previous picture plus gaussian noise (temperature.py says
 how much), drawn at a coarser grid so it moves content rather than adding grain, loaded into the
 parametrization (shapes jitter instead). With `start = "shapes"` the first frame is composed
-from flat shapes (parametrization.Shapes) and the parametrization carries that picture on: the
+from flat shapes (parametrization.Shapes) for SKETCH_ITERATIONS and the parametrization finishes
+it and carries it on: the
 shapes place whole objects where no pixel can please the guide with speckle, the pyramid or the
 pixels then give them a surface, and a composition, once there, is where the optimization stays. Adam's state is reset every frame, as in the authors' code.
 
@@ -42,6 +43,7 @@ from .temperature import Heat
 STABILITY_EVERY = 4  # the authors apply the L1 term on every 4th iteration only
 NOISE_CELL = 4       # grid cells per noise sample along each side (see _noise)
 STARTS = ("uniform", "smooth", "shapes")  # the first frame's picture (see _first, and `shapes` in the module doc)
+SKETCH_ITERATIONS = 100  # start = "shapes": iterations of shapes before the parametrization takes the first frame over
 
 
 @dataclass
@@ -108,6 +110,20 @@ class FrameOptimizer:
             self._use(self.painter)
             self.param.warm_start(self.prev, self._noise(), heat.noise, self.rng)
         self._begin()
+
+    @torch.no_grad()
+    def _hand_over(self) -> None:
+        """The sketch's composition is done: the painter loads its picture and paints on, in the same
+        frame, so the first published frame already has the painter's surface (no jump a frame later)."""
+        picture = self.sketch.image()
+        self._use(self.painter)
+        self.param.load(picture)
+        self.adam.reset()
+
+    @property
+    def sketching(self) -> bool:
+        """The first frame is still being composed from shapes (start = "shapes")."""
+        return self.param is self.sketch
 
     def _use(self, param) -> None:
         """Make `param` (the painter or the sketch) the one the iterations move."""
@@ -223,6 +239,8 @@ class FrameOptimizer:
         self.adam.step(lr)
         self.param.constrain()
         self.iteration += 1
+        if self.param is self.sketch and self.iteration == SKETCH_ITERATIONS:
+            self._hand_over()
         loss = loss.detach()
         self._finite = self._finite & torch.isfinite(loss)
         self._last = StepResult(loss, sims.detach())

@@ -101,7 +101,8 @@ def test_a_warm_start_continues_from_the_previous_frame(kind, colour):
 @pytest.mark.parametrize("kind,start", [("pyramid", "smooth"), ("shapes", "uniform"), ("pyramid", "shapes")])
 def test_an_iteration_never_reads_from_the_device(monkeypatch, kind, start):
     """No item/tolist/float/bool/cpu/numpy on a tensor in start_frame or step: the device runs ahead
-    (the shapes start's switch from sketch to painter included)."""
+    (the shapes start's handover from sketch to painter included: after 3 iterations here)."""
+    monkeypatch.setattr("engine.optimizer.SKETCH_ITERATIONS", 3)
     opt = tiny_optimizer(kind, "decorrelated", start=start)
     hot = heat(30.0)
     calls = []
@@ -342,3 +343,22 @@ def test_a_shapes_start_composes_the_first_frame_from_shapes_and_the_painter_car
     opt.reset()
     opt.start_frame(cold)
     assert opt.param is opt.sketch                                     # every reset sketches anew
+
+
+def test_a_shapes_start_hands_the_first_frame_over_to_the_painter_within_the_frame():
+    """After SKETCH_ITERATIONS the painter loads the sketch's picture and finishes the first frame,
+    so the first published frame already has the painter's surface."""
+    from engine.optimizer import SKETCH_ITERATIONS
+
+    opt = tiny_optimizer("pyramid", start="shapes")
+    cold = heat(0.0)
+    opt.start_frame(cold)
+    for _ in range(SKETCH_ITERATIONS - 1):
+        opt.step(["a red circle"], [1.0], cold, 0.17, 1)
+    assert opt.sketching
+    opt.step(["a red circle"], [1.0], cold, 0.17, 1)     # the sketch's last step, then the handover
+    with torch.no_grad():
+        sketched = opt.sketch.image().clone()
+    assert opt.param is opt.painter and not opt.sketching and opt.iteration == SKETCH_ITERATIONS
+    with torch.no_grad():
+        assert (opt.picture() - sketched).abs().max().item() < 1e-4
