@@ -158,6 +158,8 @@ class Generator:
         if not self._in_frame:
             self.started = self.clock()
             self.opt.prev = self.camera.start_frame(self.opt.prev, snap, self.started)
+            if self.camera.moved:   # shapes move with the picture (grids are the picture itself)
+                self.opt.painter.follow(*self.camera.moved)
             self.opt.start_frame(h)
             if self.inputs:
                 self.inputs.blend_start(self.opt, snap)

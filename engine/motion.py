@@ -119,12 +119,15 @@ class Camera:
 
     def __init__(self) -> None:
         self.last: float | None = None   # clock time the last frame started
+        self.moved: tuple[Motion, float] | None = None   # the last move (motion, seconds), None: still
 
     def start_frame(self, prev: torch.Tensor | None, snap: Snapshot, now: float) -> torch.Tensor | None:
         """The previous picture moved from the last frame's start to `now` (seconds)."""
         dt = 0.0 if self.last is None else min(MAX_DT, max(0.0, now - self.last))
         self.last = now
+        motion = Motion.from_snapshot(snap)
+        self.moved = None if prev is None or motion.still or dt <= 0 else (motion, dt)
         if prev is None:
             return None
         with torch.no_grad():
-            return warp(prev, Motion.from_snapshot(snap), dt)
+            return warp(prev, motion, dt)

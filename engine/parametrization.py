@@ -117,6 +117,10 @@ class Parametrization:
         """Forget what the current frame's iterations did to state that `load` keeps (shapes); the
         optimizer calls this before restarting a frame after a NaN. Nothing to do for grids."""
 
+    def follow(self, motion, dt: float) -> None:
+        """The camera moved the picture by `motion` (engine.motion.Motion) over `dt` seconds; state
+        that `load` keeps (shapes) moves with it. Grids need nothing: the moved picture is loaded."""
+
     @torch.no_grad()
     def constrain(self) -> None:
         """After each step: rgb pictures are clamped to [0, 1] (so frames stay displayable and cannot
@@ -337,6 +341,24 @@ class Shapes(Parametrization):
     def rewind(self) -> None:
         for name, t in self.tensors.items():
             t.copy_(self._saved[name])
+
+    @torch.no_grad()
+    def follow(self, motion, dt: float) -> None:
+        """Move each shape as the camera moved the picture: its centre through the camera's
+        homography (Motion.flow, centred frame-width coordinates), its radii by the zoom and its
+        angle by the rotation, both read from the homography's linear part (exact without tilt)."""
+        flow = torch.as_tensor(motion.flow(dt), dtype=torch.float32, device=self.device)
+        t = self.tensors
+        a = self._aspect
+        origin = torch.tensor([motion.cx, motion.cy * a], device=self.device)
+        p = torch.stack([t["centre"][:, 0], t["centre"][:, 1] * a], 1) - origin
+        moved = torch.cat([p, torch.ones_like(p[:, :1])], 1) @ flow.T
+        moved = moved[:, :2] / moved[:, 2:].clamp(min=1e-6) + origin
+        t["centre"].copy_(torch.stack([moved[:, 0], moved[:, 1] / a], 1))
+        linear = flow[:2, :2]
+        t["radius"].add_(0.5 * torch.log(torch.linalg.det(linear).abs().clamp(min=1e-6)))
+        axis = torch.stack([torch.cos(t["angle"]), torch.sin(t["angle"])], 1) @ linear.T
+        t["angle"].copy_(torch.atan2(axis[:, 1], axis[:, 0]))
 
     def softness(self) -> float:
         """Edge width now, frame widths: SOFTNESS_FIRST right after a scatter, easing to SOFTNESS."""

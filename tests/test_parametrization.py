@@ -362,3 +362,22 @@ def test_a_shapes_start_hands_the_first_frame_over_to_the_painter_within_the_fra
     assert opt.param is opt.painter and not opt.sketching and opt.iteration == SKETCH_ITERATIONS
     with torch.no_grad():
         assert (opt.picture() - sketched).abs().max().item() < 1e-4
+
+
+def test_shapes_follow_the_camera_as_the_picture_does():
+    """Under camera motion (zoom, rotation, a pan) the shapes move as the warped picture does, so
+    nothing is left behind in the residual to ghost."""
+    from engine.motion import Motion, warp
+
+    p = shapes_at([[0.35, 0.45], [0.65, 0.55]], [[0.12, 0.06], [0.08, 0.1]], [1, 2],
+                  [[0.9, 0.1, 0.1], [0.9, 0.9, 0.1]], [0.1, 0.2, 0.8], grid=(90, 160))
+    with torch.no_grad():
+        picture = p.shapes().clone()
+    motion = Motion(zoom=1.3, rotate=25.0, x=0.05, y=-0.03)
+    warped = warp(picture, motion, 0.5)
+    centre = (slice(None), slice(None), slice(20, 70), slice(40, 120))      # away from revealed edges
+    still = (picture - warped)[centre].abs().mean().item()
+    p.follow(motion, 0.5)
+    with torch.no_grad():
+        followed = (p.shapes() - warped)[centre].abs().mean().item()
+    assert followed < 0.01 and followed < still / 5, (followed, still)
