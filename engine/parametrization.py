@@ -13,8 +13,8 @@ whatever the parametrization. `shapes` moves its shapes instead (see `Shapes`).
 - `fourier`: a real-FFT spectrum scaled by 1/frequency (decay power 1), as lucid's `fft_image`
   (Mordvintsev et al. 2018, "Differentiable Image Parameterizations", Distill): every frequency
   moves at a rate matched to natural pictures' 1/f spectrum, instead of fine grain first.
-- `shapes`: a background colour and a few soft-edged flat shapes (each a blend of a disc, a box and
-  a triangle, stretched, turned and coloured), painted over one another: a picture made only of
+- `shapes`: a background colour and a few soft-edged flat shapes (each a blend of a disc, a box, a
+  triangle, a ring and a cross, stretched, turned and coloured), painted over one another: a picture made only of
   regions and edges, as CLIPDraw paints with strokes (Frans et al. 2021) and Fogleman's
   `primitive` with geometric shapes. The guide can only move whole shapes, so it cannot be
   pleased by speckle, and what it knows of clean pictures decides what gets painted.
@@ -222,8 +222,8 @@ class Shapes(Parametrization):
     residual picture that `load` fills (so `load` stays exact) and every warm start halves.
 
     Shape i: centre (x in frame widths, y in frame heights), radii (log, frame widths), angle
-    (radians), kind logits (a softmax blend of the signed distances of a disc, a box and an
-    upright triangle) and colour logits (3, through the colour head: sigmoid, or lucid's matrix
+    (radians), kind logits (a softmax blend of the signed distances of a disc, a box, an
+    upright triangle, a ring (0.45..1 of the radius) and a cross (two bars 0.3 thick)) and colour logits (3, through the colour head: sigmoid, or lucid's matrix
     and a sigmoid). Edges are soft (a sigmoid of the signed distance over `softness()` frame
     widths), so every parameter gets a gradient; they start wide after a scatter and sharpen while
     the first frame forms. Each kind of tensor has its own lr multiplier (RATES: a step of lr 0.17
@@ -236,7 +236,7 @@ class Shapes(Parametrization):
     the residual: no pixel of the picture is free, so no speckle can please the guide.
     """
 
-    KIND_NAMES = ("disc", "box", "triangle")
+    KIND_NAMES = ("disc", "box", "triangle", "ring", "cross")
     _TRIANGLE = ((0.0, 1.0), (-0.866, -0.5), (0.866, -0.5))   # edge normals (u, v) of the triangle
     SOFTNESS = 0.0025      # edge width, frame widths (a 0.4 cell at scale 4; upsampling softens edges to a cell)
     SOFTNESS_FIRST = 0.035  # ... after a scatter, easing to SOFTNESS over about ANNEAL steps: soft
@@ -255,7 +255,7 @@ class Shapes(Parametrization):
         self.count = count
         k = count
         self.tensors = {"centre": self._leaf((k, 2)), "radius": self._leaf((k, 2)), "angle": self._leaf((k,)),
-                        "kind": self._leaf((k, 3)), "colour": self._leaf((k, 3)), "background": self._leaf((3,))}
+                        "kind": self._leaf((k, len(self.KIND_NAMES))), "colour": self._leaf((k, 3)), "background": self._leaf((3,))}
         self.groups = [(t, self.RATES[name]) for name, t in self.tensors.items()]
         self.residual = torch.zeros(1, 3, *grid, device=self.device)
         self._saved = {name: t.detach().clone() for name, t in self.tensors.items()}
@@ -292,7 +292,12 @@ class Shapes(Parametrization):
             edge = (a * u + b * v - 0.72) / torch.sqrt((a / rx) ** 2 + (b / ry) ** 2)
             triangle = edge if triangle is None else torch.maximum(triangle, edge)
         blend = torch.softmax(t["kind"], 1)[:, :, None, None]
-        distance = blend[:, 0] * disc + blend[:, 1] * box + blend[:, 2] * triangle
+        band = 0.275 * torch.sqrt(rx * ry)                                             # a ring: 0.45..1 of the radius
+        ring = (disc + band).abs() - band
+        cross = torch.minimum(torch.maximum((u.abs() - 1) * rx, (v.abs() - 0.3) * ry),   # two bars, 0.3 thick
+                              torch.maximum((u.abs() - 0.3) * rx, (v.abs() - 1) * ry))
+        distance = (blend[:, 0] * disc + blend[:, 1] * box + blend[:, 2] * triangle + blend[:, 3] * ring
+                    + blend[:, 4] * cross)
         alpha = torch.sigmoid(-distance / self.softness())    # opaque: see-through shapes muddy the colours
         colours = self._colours(t["colour"])
         for i in range(self.count):   # painted in order: the last shape is on top
@@ -311,7 +316,7 @@ class Shapes(Parametrization):
     @torch.no_grad()
     def first(self, picture: torch.Tensor, rng: torch.Generator) -> None:
         """Scatter new shapes (centres anywhere, radii 5..20% of the width, random colours, upright
-        blends of disc, box and triangle in equal parts) on a random background; no residual.
+        blends of every kind in equal parts) on a random background; no residual.
         `picture` is not used: a picture cannot be turned into shapes."""
         k, dev = self.count, self.device
         rand = lambda *s: torch.rand(*s, generator=rng, device=dev)    # noqa: E731

@@ -256,7 +256,7 @@ def shapes_at(centres, radii, kinds, colours, background, grid=(48, 64)) -> Shap
     with torch.no_grad():
         p.tensors["centre"].copy_(torch.tensor(centres))
         p.tensors["radius"].copy_(torch.tensor(radii).log())
-        p.tensors["kind"].copy_(F.one_hot(torch.tensor(kinds), 3).float() * 6 - 3)
+        p.tensors["kind"].copy_(F.one_hot(torch.tensor(kinds), len(Shapes.KIND_NAMES)).float() * 6 - 3)
         p.tensors["colour"].copy_(torch.logit(torch.tensor(colours)))
         p.tensors["background"].copy_(torch.logit(torch.tensor(background)))
     return p
