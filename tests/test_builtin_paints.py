@@ -101,7 +101,7 @@ def test_the_default_setup_paints_pictures_the_judge_recognises():
     variation within 2x of world pictures), steady (consistency 90) with live edges. Alignment alone
     does not tell paintings from confetti: today's judge reads colour through speckle and gives the
     old default (raw pixels on the plain guide) 7 of 12 too, at 22x the total variation. Seed 0
-    measured 8 of 12, probability 0.70, 1.0x, consistency 93 (README, Shapes first). Six pictures
+    measured 11 of 12, probability 0.85, 1.1x, consistency 93 (README, Shapes first). Six pictures
     of one size were too few: either of the last two defaults flipped between 3 and 4 of 6."""
     from vj.quality import Plan, evaluate, load_judge
 
