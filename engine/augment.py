@@ -25,6 +25,10 @@ blobs in no place. "whole" views show the whole frame, letterboxed into the squa
 repeat the edge pixels, as the judge in vj/quality.py sees a picture), slightly zoomed, shifted and
 skewed: every view agrees on where things are, and the edges are in every view.
 
+"mixed" shows the guide both at once: half the views (rounded down) whole, the rest crops, as
+Disco Diffusion's cutouts mix "overview" cuts (the whole picture padded to a square) with
+"inner" cuts (random crops) so that layout and detail are judged in every iteration.
+
 Each view also gets gaussian pixel noise of its own std (uniform in `noise`), drawn on the
 frame's device, so the guide cannot be pleased by one exact pixel pattern.
 """
@@ -36,7 +40,7 @@ from functools import lru_cache
 import torch
 import torch.nn.functional as F
 
-FRAMINGS = ("crops", "whole")
+FRAMINGS = ("crops", "whole", "mixed")
 WHOLE_ZOOM = (1.0, 1.1)    # whole views: side of the view square / the frame's long side (>= 1: no edge cut off)
 WHOLE_SHIFT = 0.03         # ... centre moved by up to this share of the side
 WHOLE_DISTORTION = 0.1     # ... perspective, as `distortion` for crops
@@ -51,8 +55,9 @@ def random_views(frame: torch.Tensor, n: int, size: int, generator: torch.Genera
     `generator` must live on the frame's device (all randomness is drawn there). `noise`: range of
     the per-view gaussian noise std, in picture units. `reflect=False` keeps every crop inside the
     frame (the old behaviour, which starves the edges; kept for comparison). `framing`: "crops" (the
-    authors' random resized crops and perspective, `scale`, `ratio`, `distortion`) or "whole" (the
-    whole frame in every view; see the module doc). Raises ValueError for another framing."""
+    authors' random resized crops and perspective, `scale`, `ratio`, `distortion`), "whole" (the
+    whole frame in every view) or "mixed" (the first n // 2 views whole, the rest crops; see the
+    module doc). Raises ValueError for another framing."""
     if framing not in FRAMINGS:
         raise ValueError(f"framing must be one of {', '.join(FRAMINGS)}, got {framing!r}.")
     _, _, h, w = frame.shape
@@ -62,14 +67,16 @@ def random_views(frame: torch.Tensor, n: int, size: int, generator: torch.Genera
         k = size * 1.25 / short
         frame = F.interpolate(frame, size=(max(1, round(h * k)), max(1, round(w * k))),
                               mode="bilinear", antialias=True, align_corners=False)
-    if framing == "whole":
-        grid = _whole_grids(n, size, h / w, frame.device, generator)
-        pad = "border"
-    else:
-        grid = _grids(n, size, h / w, frame.device, generator, scale, ratio, distortion, reflect)
-        pad = "reflection"
-    views = F.grid_sample(frame.expand(n, -1, -1, -1), grid, mode="bilinear", padding_mode=pad,
-                          align_corners=False)
+    whole = {"whole": n, "crops": 0, "mixed": n // 2}[framing]
+    parts = []
+    if whole:   # letterboxed: the bands repeat the edge pixels
+        parts.append(F.grid_sample(frame.expand(whole, -1, -1, -1), _whole_grids(whole, size, h / w, frame.device, generator),
+                                   mode="bilinear", padding_mode="border", align_corners=False))
+    if n - whole:
+        grid = _grids(n - whole, size, h / w, frame.device, generator, scale, ratio, distortion, reflect)
+        parts.append(F.grid_sample(frame.expand(n - whole, -1, -1, -1), grid, mode="bilinear",
+                                   padding_mode="reflection", align_corners=False))
+    views = parts[0] if len(parts) == 1 else torch.cat(parts)
     if noise[1] > 0:
         rand = lambda *shape: torch.rand(*shape, generator=generator, device=frame.device)  # noqa: E731
         std = noise[0] + (noise[1] - noise[0]) * rand(n, 1, 1, 1)

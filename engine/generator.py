@@ -47,6 +47,7 @@ class GeneratorConfig:
     start: str = "uniform"           # first frame: uniform noise (the paper's) or smooth (see optimizer.py)
     framing: str = "crops"           # views: crops (the paper's) or the whole frame (see augment.py)
     shapes: int = 8                  # shapes: how many
+    sketches: int = 1                # start = "shapes": compositions raced at once, the guide keeps one
 
 
 class Rate:
@@ -86,7 +87,7 @@ class Generator:
         self.posterizer = Posterizer()        # post.colours: flat colours that persist frame to frame
         self.opt = FrameOptimizer(guides, config.width, config.height, config.scale, config.seed,
                                   config.parametrization, config.colour, config.levels, config.level_lr, config.start,
-                                  config.framing, config.shapes)
+                                  config.framing, config.shapes, config.sketches)
         self.seed = config.seed
         self.frame_index = 0       # finished frames since the last reset (drives the scheduled deck)
         self.iterations = 0        # all iterations ever run

@@ -234,6 +234,11 @@ class Shapes(Parametrization):
     there: an input blended in, a cleaned frame fed back, the camera's motion) keeps RESIDUAL_KEEP
     of itself, so the picture returns to shapes within a few frames. The optimizer never moves
     the residual: no pixel of the picture is free, so no speckle can please the guide.
+
+    `candidates` > 1 holds that many independent compositions at once (a sketch race: the
+    optimizer steps them together and `choose` keeps one): `candidates()` gives them all,
+    (c, 3, h, w); `image()` and everything else mean the chosen one (index 0 until `choose`).
+    Shape tensors are stored flat, candidate after candidate ((c * count, ...) rows).
     """
 
     KIND_NAMES = ("disc", "box", "triangle", "ring", "cross")
@@ -248,14 +253,18 @@ class Shapes(Parametrization):
     JITTER = {"centre": 0.3, "radius": 0.5, "angle": 1.0, "kind": 2.0, "colour": 2.0, "background": 2.0}
 
     def __init__(self, grid: tuple[int, int], colour: str = "rgb", device: str | torch.device = "cpu",
-                 count: int = 8) -> None:
+                 count: int = 8, candidates: int = 1) -> None:
         super().__init__(grid, colour, device)
         if count < 1:
             raise ValueError(f"shapes must be at least 1, got {count!r}.")
-        self.count = count
-        k = count
+        if candidates < 1:
+            raise ValueError(f"sketches must be at least 1, got {candidates!r}.")
+        self.count, self.n_candidates = count, candidates
+        k = count * candidates
         self.tensors = {"centre": self._leaf((k, 2)), "radius": self._leaf((k, 2)), "angle": self._leaf((k,)),
-                        "kind": self._leaf((k, len(self.KIND_NAMES))), "colour": self._leaf((k, 3)), "background": self._leaf((3,))}
+                        "kind": self._leaf((k, len(self.KIND_NAMES))), "colour": self._leaf((k, 3)),
+                        "background": self._leaf((candidates, 3) if candidates > 1 else (3,))}
+        self.chosen = torch.zeros(1, dtype=torch.long, device=self.device)   # index of the candidate shown
         self.groups = [(t, self.RATES[name]) for name, t in self.tensors.items()]
         self.residual = torch.zeros(1, 3, *grid, device=self.device)
         self._saved = {name: t.detach().clone() for name, t in self.tensors.items()}
@@ -272,10 +281,25 @@ class Shapes(Parametrization):
         return torch.sigmoid(logits)
 
     def shapes(self) -> torch.Tensor:
-        """The background and the shapes, without the residual: (1, 3, h, w) in (0, 1)."""
+        """The chosen candidate's background and shapes, without the residual: (1, 3, h, w) in (0, 1)."""
+        every = self._painted()
+        return every if self.n_candidates == 1 else every.index_select(0, self.chosen)
+
+    def candidates(self) -> torch.Tensor:
+        """Every candidate's picture, (c, 3, h, w) in [0, 1], differentiable."""
+        return (self._painted() + self.residual).clamp(0, 1)
+
+    @torch.no_grad()
+    def choose(self, index: torch.Tensor) -> None:
+        """Show and carry on candidate `index` (a 0-d or (1,) long tensor, read on the device: no sync)."""
+        self.chosen.copy_(index.view(1))
+
+    def _painted(self) -> torch.Tensor:
+        """Every candidate's background and shapes, (c, 3, h, w) in (0, 1)."""
         t = self.tensors
         h, w = self.grid
-        out = self._colours(t["background"]).view(3, 1, 1).expand(3, h, w)
+        c = self.n_candidates
+        out = self._colours(t["background"]).view(c, 3, 1, 1).expand(c, 3, h, w)
         r = torch.exp(t["radius"])                                                      # (k, 2)
         dx = self._x - t["centre"][:, 0, None, None]
         dy = self._y - t["centre"][:, 1, None, None] * self._aspect
@@ -298,11 +322,11 @@ class Shapes(Parametrization):
                               torch.maximum((u.abs() - 0.3) * rx, (v.abs() - 1) * ry))
         distance = (blend[:, 0] * disc + blend[:, 1] * box + blend[:, 2] * triangle + blend[:, 3] * ring
                     + blend[:, 4] * cross)
-        alpha = torch.sigmoid(-distance / self.softness())    # opaque: see-through shapes muddy the colours
-        colours = self._colours(t["colour"])
+        alpha = torch.sigmoid(-distance / self.softness()).view(c, self.count, 1, h, w)   # opaque: see-through
+        colours = self._colours(t["colour"]).view(c, self.count, 3, 1, 1)                  # shapes muddy colours
         for i in range(self.count):   # painted in order: the last shape is on top
-            out = torch.lerp(out, colours[i].view(3, 1, 1), alpha[i:i + 1])
-        return out[None]
+            out = torch.lerp(out, colours[:, i], alpha[:, i])
+        return out
 
     def image(self) -> torch.Tensor:
         return (self.shapes() + self.residual).clamp(0, 1)
@@ -318,7 +342,7 @@ class Shapes(Parametrization):
         """Scatter new shapes (centres anywhere, radii 5..20% of the width, random colours, upright
         blends of every kind in equal parts) on a random background; no residual.
         `picture` is not used: a picture cannot be turned into shapes."""
-        k, dev = self.count, self.device
+        k, dev = self.count * self.n_candidates, self.device
         rand = lambda *s: torch.rand(*s, generator=rng, device=dev)    # noqa: E731
         randn = lambda *s: torch.randn(*s, generator=rng, device=dev)  # noqa: E731
         t = self.tensors
@@ -327,8 +351,9 @@ class Shapes(Parametrization):
         t["angle"].zero_()
         t["kind"].zero_()
         t["colour"].copy_(randn(k, 3))
-        t["background"].copy_(0.5 * randn(3))
+        t["background"].copy_(0.5 * randn(*t["background"].shape))
         self.residual = torch.zeros_like(self.residual)
+        self.chosen.zero_()
         self.steps = 0
         self._save()
 

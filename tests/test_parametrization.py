@@ -98,12 +98,14 @@ def test_a_warm_start_continues_from_the_previous_frame(kind, colour):
     assert (opt.start - end).abs().mean().item() < 0.02
 
 
-@pytest.mark.parametrize("kind,start", [("pyramid", "smooth"), ("shapes", "uniform"), ("pyramid", "shapes")])
-def test_an_iteration_never_reads_from_the_device(monkeypatch, kind, start):
+@pytest.mark.parametrize("kind,start,sketches", [("pyramid", "smooth", 1), ("shapes", "uniform", 1),
+                                                 ("pyramid", "shapes", 1), ("pyramid", "shapes", 3)])
+def test_an_iteration_never_reads_from_the_device(monkeypatch, kind, start, sketches):
     """No item/tolist/float/bool/cpu/numpy on a tensor in start_frame or step: the device runs ahead
-    (the shapes start's handover from sketch to painter included: after 3 iterations here)."""
+    (the shapes start's handover from sketch to painter included: after 3 iterations here; with a
+    sketch race, the guide's choice of a sketch too)."""
     monkeypatch.setattr("engine.optimizer.SKETCH_ITERATIONS", 3)
-    opt = tiny_optimizer(kind, "decorrelated", start=start)
+    opt = tiny_optimizer(kind, "decorrelated", start=start, sketches=sketches)
     hot = heat(30.0)
     calls = []
     for name in ("item", "tolist", "__float__", "__bool__", "cpu", "numpy"):
@@ -199,7 +201,7 @@ def test_whole_views_show_every_corner_of_the_frame_and_crops_do_not(h, w):
 
 
 def test_an_unknown_framing_is_one_sentence():
-    with pytest.raises(ValueError, match="framing must be one of crops, whole, got 'zoom'"):
+    with pytest.raises(ValueError, match="framing must be one of crops, whole, mixed, got 'zoom'"):
         random_views(torch.rand(1, 3, 20, 30), 2, 16, framing="zoom")
 
 
@@ -247,6 +249,14 @@ def test_the_setup_reaches_the_optimizer():
     opt = build_show(setup).generator.opt
     assert type(opt.param).__name__ == "Pyramid" and opt.param.colour == "decorrelated"
     assert [r for _, r in opt.param.groups] == pytest.approx([opt.param.head_gain * 3 ** k / 13 for k in range(3)])
+
+
+def test_the_sketch_race_is_set_in_the_setup():
+    setup = parse_setup({"model": {"name": TINY_MODEL, "fallback": False},
+                         "generator": {"width": 32, "height": 24, "start": "shapes", "sketches": 4}}, "<s>")
+    assert build_show(setup).generator.opt.sketch.n_candidates == 4
+    with pytest.raises(SetupError, match="sketches"):
+        parse_setup({"generator": {"sketches": 0}}, "<s>")
 
 
 # -- shapes ---------------------------------------------------------------------------------------
@@ -381,3 +391,46 @@ def test_shapes_follow_the_camera_as_the_picture_does():
     with torch.no_grad():
         followed = (p.shapes() - warped)[centre].abs().mean().item()
     assert followed < 0.01 and followed < still / 5, (followed, still)
+
+
+def test_sketch_candidates_are_independent_compositions():
+    """A race of 3: each candidate is its own picture, a loss on one moves only its own shapes,
+    and `choose` makes another one the picture (image, load and warm starts follow it)."""
+    p = Shapes((36, 64), count=4, candidates=3)
+    p.first(torch.zeros(1, 3, 36, 64), torch.Generator().manual_seed(1))
+    every = p.candidates()
+    assert every.shape == (3, 3, 36, 64)
+    assert (every[0] - every[1]).abs().mean().item() > 0.02                 # scattered apart
+    every[1].sum().backward()
+    rows = p.tensors["centre"].grad.abs().sum(1)
+    assert rows[4:8].min() > 0 and rows[:4].max() == 0 and rows[8:].max() == 0
+    assert p.tensors["background"].grad[1].abs().sum() > 0 and p.tensors["background"].grad[[0, 2]].abs().sum() == 0
+    with torch.no_grad():
+        assert (p.image() - every[0:1]).abs().max().item() < 1e-6
+        p.choose(torch.tensor(2))
+        assert (p.image() - every[2:3]).abs().max().item() < 1e-6
+        target = torch.rand(1, 3, 36, 64)
+        p.load(target)
+        assert (p.image() - target).abs().max().item() < 1e-5
+
+
+def test_a_sketch_race_keeps_the_candidate_the_guide_reads_as_the_prompt():
+    """Three candidates, one of them a red disc on blue: after the race the builtin guide keeps that
+    one (seen whole and in crops) and the painter carries it on."""
+    opt = FrameOptimizer([load_guide("builtin")], 160, 90, scale=4, parametrization="pyramid", start="shapes",
+                         sketches=3)
+    opt.start_frame(heat(0.0))
+    s = opt.sketch
+    with torch.no_grad():   # one disc each: green on yellow, red on blue (the prompt), white on black
+        for name, rows in (("centre", [[0.5, 0.5]] * 3), ("radius", [[-1.8, -1.8]] * 3), ("kind", [[6, 0, 0, 0, 0]] * 3),
+                           ("colour", [[-4, 4, -4], [4, -4, -4], [4, 4, 4]])):
+            t = s.tensors[name].view(3, s.count, -1)
+            t.copy_(torch.tensor(rows, dtype=torch.float32).view(3, 1, -1))
+        s.tensors["radius"].view(3, s.count, 2)[:, 1:] = -6.0                 # the other shapes vanish
+        s.tensors["background"].copy_(torch.tensor([[4, 4, -4], [-4, -4, 4], [-4, -4, -4]], dtype=torch.float32))
+        s.steps = 10**6
+        expected = s.candidates()[1:2].clone()
+    opt._choose(["a big red circle on a blue background"], [1.0], "", 0.0, ())
+    opt._hand_over()
+    with torch.no_grad():
+        assert (opt.picture() - expected).abs().max().item() < 1e-4

@@ -67,9 +67,11 @@ class GeneratorSetup:
     start: str = opt("uniform", "first frame after a reset: uniform (per-pixel noise, the paper's), smooth "
                      "(mid-grey plus coarse noise: nothing for the optimizer to clean up) or shapes (composed "
                      "from flat shapes, which the parametrization then carries on)", choices=STARTS)
-    framing: str = opt("crops", "what each view shows the guide: crops (random crops, the paper's; for CLIP) or whole "
-                       "(the whole frame, zoomed and skewed a little; for guides that read layout, as builtin)",
-                       choices=FRAMINGS)
+    sketches: int = opt(1, "start = shapes: compose this many first frames at once and keep the one the guide "
+                        "likes best, seen whole and in crops (more: surer compositions, a slower first frame)", 1, 16)
+    framing: str = opt("crops", "what each view shows the guide: crops (random crops, the paper's; for CLIP), whole "
+                       "(the whole frame, zoomed and skewed a little; for guides that read layout, as builtin) "
+                       "or mixed (half of each)", choices=FRAMINGS)
 
 
 @dataclass

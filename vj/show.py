@@ -77,7 +77,7 @@ def build_show(setup: Setup, store: ParamStore | None = None) -> Show:
     input_bus = InputBus()
     generator = Generator(store, guides, bus, GeneratorConfig(g.width, g.height, g.seed, g.scale, g.parametrization,
                                                               g.colour, g.levels, g.level_lr, g.start, g.framing,
-                                                              g.shapes),
+                                                              g.shapes, g.sketches),
                           post, setup.post.feedback, Inputs(input_bus, prompt_bus(setup, input_bus, warnings)))
     return Show(setup, store, bus, generator, guides, warnings, input_bus)
 
