@@ -97,17 +97,20 @@ def test_an_independent_model_recognises_what_builtin_painted():
 
 def test_the_default_setup_paints_pictures_the_judge_recognises():
     """The shipped default, as `vj eval` measures it with one seed (both sizes, 12 pictures): the
-    judge ranks the prompt first for 7 of 12, and the pictures are as clean as drawings (total
-    variation within 2x of world pictures), steady (consistency 90) with live edges. Alignment alone
-    does not tell paintings from confetti: today's judge reads colour through speckle and gives the
-    old default (raw pixels on the plain guide) 7 of 12 too, at 22x the total variation. Seed 0
-    measured 11 of 12, probability 0.85, 1.1x, consistency 93 (README, Shapes first). Six pictures
-    of one size were too few: either of the last two defaults flipped between 3 and 4 of 6."""
+    judge ranks the prompt first for 9 of 12 with mean probability 0.7, and the pictures are as
+    clean as drawings (total variation within 2x of world pictures), steady (consistency 90) with
+    live edges. Alignment alone does not tell paintings from confetti: today's judge reads colour
+    through speckle and gives the old default (raw pixels on the plain guide) 7 of 12, at 22x the
+    total variation. Measured here (one thread, seed 0): 11 of 12, probability 0.88, 1.13x,
+    consistency 93.5; six seeds on two threads all 11 (README, A sketch race); one sketch instead
+    of four ranged 8-11. The bounds leave room for another CPU's arithmetic, which takes the
+    optimization down another path. Six pictures of one size were too few: either of two earlier
+    defaults flipped between 3 and 4 of 6."""
     from vj.quality import Plan, evaluate, load_judge
 
     result = evaluate(load_setup("setups/default.toml"), Plan(frames=10, seeds=1), load_judge())
     s = result["summary"]
-    assert s["first"] >= 7 and s["mean_prob"] >= 0.5, [(p["prompt"], p["size"], p["rank"], p["picked"])
+    assert s["first"] >= 9 and s["mean_prob"] >= 0.7, [(p["prompt"], p["size"], p["rank"], p["picked"])
                                                        for p in result["pictures"]]
     assert s["tv_vs_world"] <= 2.0
     assert s["consistency"] >= 90 and s["edges"] >= 0.7
