@@ -422,7 +422,7 @@ def test_a_sketch_race_keeps_the_candidate_the_guide_reads_as_the_prompt():
     opt.start_frame(heat(0.0))
     s = opt.sketch
     with torch.no_grad():   # one disc each: green on yellow, red on blue (the prompt), white on black
-        for name, rows in (("centre", [[0.5, 0.5]] * 3), ("radius", [[-1.8, -1.8]] * 3), ("kind", [[6, 0, 0, 0, 0]] * 3),
+        for name, rows in (("centre", [[0.5, 0.5]] * 3), ("radius", [[-1.8, -1.8]] * 3), ("kind", [[6] + [0] * (len(Shapes.KIND_NAMES) - 1)] * 3),
                            ("colour", [[-4, 4, -4], [4, -4, -4], [4, 4, 4]])):
             t = s.tensors[name].view(3, s.count, -1)
             t.copy_(torch.tensor(rows, dtype=torch.float32).view(3, 1, -1))
