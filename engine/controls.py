@@ -61,7 +61,7 @@ ACTIONS: list[Action] = [
     Action("next", "select the next filled prompt slot"),
     Action("prev", "select the previous filled prompt slot"),
     Action("reseed", "new random seed for noise and augmentations"),
-    Action("reset", "start again from uniform noise"),
+    Action("reset", "start again: the next frame is composed afresh, as after a start (the setup's [generator] start)"),
 ]
 
 

@@ -106,7 +106,7 @@ class FrameOptimizer:
         self.rng.manual_seed(seed)
 
     def reset(self) -> None:
-        """Forget the past: the next frame starts from uniform noise."""
+        """Forget the past: the next frame is a first frame again (`start`: noise, or a sketch)."""
         self.prev = None
 
     def start_frame(self, heat: Heat) -> None:
