@@ -229,11 +229,11 @@ class FrameOptimizer:
         i = self.iteration % len(self.guides)
         guide = self.guides[i]
         self.adam.zero_grad()
-        picture = self.param.image()
         # A sketch race steps every candidate at once; each has its own loss, so its own gradient.
-        batch = self.param.candidates() if self.sketching and self.sketch.n_candidates > 1 else picture
-        seen = torch.cat([random_views(self.upsample(p[None]), views, guide.size, self.rng, framing=self.framing)
-                          for p in batch])
+        racing = self.sketching and self.sketch.n_candidates > 1
+        batch = self.param.candidates() if racing else self.param.image()
+        picture = batch.index_select(0, self.sketch.chosen) if racing else batch   # rendered once
+        seen = self._views(batch, views, guide, self.framing)
         losses, sims = self._prompt_loss(i, guide, seen, len(batch), texts, weights, negative, negative_weight, images)
         loss = losses.sum()
         if self.prev is not None and heat.stability > 0 and self.iteration % STABILITY_EVERY == 0:
@@ -251,6 +251,12 @@ class FrameOptimizer:
         self._last = StepResult(loss, sims.detach())
         return self._last
 
+    def _views(self, batch: torch.Tensor, n: int, guide: Guide, framing: str) -> torch.Tensor:
+        """`n` random views of each grid picture in `batch` (c, 3, *grid), upsampled to the frame:
+        (c * n, 3, s, s), picture after picture, each with its own crops."""
+        return torch.cat([random_views(self.upsample(p[None]), n, guide.size, self.rng, framing=framing)
+                          for p in batch])
+
     def _prompt_loss(self, i: int, guide: Guide, views: torch.Tensor, n: int, texts: Sequence[str],
                      weights: Sequence[float], negative: str, negative_weight: float,
                      images: Sequence[ImagePrompt]) -> tuple[torch.Tensor, torch.Tensor]:
@@ -262,12 +268,12 @@ class FrameOptimizer:
         else:
             sims = feats.new_zeros(n, 0)
         # Weights enter as Python floats: a cross-fade moving every iteration copies nothing to the device.
-        loss = -sum(float(w) * sims[:, k] for k, w in enumerate(weights)) if weights else feats.new_zeros(n)
+        loss = -sum(float(w) * sims[:, k] for k, w in enumerate(weights))
         for prompt in images:
             loss = loss - prompt.weight * (feats @ self._image(i, guide, prompt).T).mean((1, 2))
         if negative and negative_weight > 0:
             loss = loss + negative_weight * (feats @ self._text(i, guide, (negative,)).T).mean((1, 2))
-        return loss + feats.new_zeros(n), sims.mean(0)
+        return loss + feats.new_zeros(n), sims.mean(0)   # (n,) even with no text prompt or weight
 
     @torch.no_grad()
     def _choose(self, texts: Sequence[str], weights: Sequence[float], negative: str, negative_weight: float,
@@ -278,8 +284,7 @@ class FrameOptimizer:
         batch = self.sketch.candidates()
         total = batch.new_zeros(len(batch))
         for i, guide in enumerate(self.guides):
-            seen = torch.cat([random_views(self.upsample(p[None]), CHOOSE_VIEWS, guide.size, self.rng, framing="mixed")
-                              for p in batch])
+            seen = self._views(batch, CHOOSE_VIEWS, guide, "mixed")
             total = total + self._prompt_loss(i, guide, seen, len(batch), texts, weights, negative, negative_weight,
                                               images)[0]
         self.sketch.choose(total.argmin())
